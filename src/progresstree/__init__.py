@@ -1,0 +1,54 @@
+"""progresstree: hierarchical progress tracking.
+
+Operations hold trees of levels (setlist -> song -> action -> block ->
+subprocess, or any type you name) in a thread-safe in-memory store with
+listeners, history, overall percentage and ETA. Levels open through context
+managers, the ``@tracks`` decorator or ``track_progress`` over an iterable,
+and nest by following the running code.
+"""
+
+from __future__ import annotations
+
+from .concurrency import ThreadPoolExecutor, carry
+from .context import (
+    LevelContext,
+    LevelHandle,
+    OperationContext,
+    ProgressContext,
+    current_level,
+    get_progress_context,
+)
+from .errors import LevelEndedError, OperationCancelled, ProgressError
+from .models import ProgressLevel, ProgressState, ProgressStatus
+from .safe import safe_label, safe_len
+from .store import (
+    ProgressEventStore,
+    ProgressStore,
+    get_progress_store,
+    reset_progress_store,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LevelContext",
+    "LevelEndedError",
+    "LevelHandle",
+    "OperationCancelled",
+    "OperationContext",
+    "ProgressContext",
+    "ProgressError",
+    "ProgressEventStore",
+    "ProgressLevel",
+    "ProgressState",
+    "ProgressStatus",
+    "ProgressStore",
+    "ThreadPoolExecutor",
+    "carry",
+    "current_level",
+    "get_progress_context",
+    "get_progress_store",
+    "reset_progress_store",
+    "safe_label",
+    "safe_len",
+]

@@ -1,0 +1,29 @@
+"""One monotonic clock for the whole library.
+
+Levels record ``time.perf_counter()`` only (a float, smaller than a big int):
+it is cheap and never jumps.
+Wall-clock datetimes are derived from it on demand, with an offset measured
+once at import, so the hot path never calls ``datetime.now()``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+__all__ = ["datetime_to_monotonic", "monotonic", "monotonic_to_datetime"]
+
+monotonic = time.perf_counter
+_WALL_OFFSET = time.time() - time.perf_counter()
+
+
+def monotonic_to_datetime(seconds: float) -> datetime:
+    """The UTC wall-clock time of a monotonic reading."""
+    return datetime.fromtimestamp(seconds + _WALL_OFFSET, tz=timezone.utc)
+
+
+def datetime_to_monotonic(value: datetime) -> float:
+    """The monotonic reading that corresponds to a wall-clock time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.timestamp() - _WALL_OFFSET

@@ -1,0 +1,492 @@
+"""The context-manager API of the seed guide, and the *current level*.
+
+``with progress.operation(...) as op:`` starts an operation;
+``with op.song(...) as song:`` opens a level below it. Entering a handle makes
+it the current level of the running thread or asyncio task (a contextvar),
+so code deep in a call stack can open children with
+``get_progress_context().action(...)`` or ``@tracks`` without being handed
+the parent.
+
+Exit rules: a normal exit completes the level; an ``Exception`` marks it
+failed and propagates untouched; any other ``BaseException``
+(``KeyboardInterrupt``, ``asyncio.CancelledError``, ``GeneratorExit``,
+``OperationCancelled``, ``SystemExit``) marks it cancelled and propagates.
+Children still open end with their parent.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+from types import TracebackType
+from typing import Any
+
+from ._validate import check_amount
+from .models import CANCELLED, COMPLETED, FAILED, ProgressLevel, ProgressState, ProgressStatus
+from .store import ProgressEventStore, get_progress_store
+
+__all__ = [
+    "LevelContext",
+    "LevelHandle",
+    "OperationContext",
+    "ProgressContext",
+    "current_level",
+    "get_progress_context",
+]
+
+_CURRENT: ContextVar[LevelHandle | None] = ContextVar("progresstree_current_level", default=None)
+
+
+def current_level() -> LevelHandle | None:
+    """The level handle the running code is inside of, or None."""
+    return _CURRENT.get()
+
+
+def _outcome(exc_type: type[BaseException] | None) -> ProgressStatus:
+    if exc_type is None:
+        return COMPLETED
+    if issubclass(exc_type, Exception):
+        return FAILED
+    return CANCELLED
+
+
+class LevelHandle:
+    """What levels and operations have in common: opening children, updating.
+
+    Subclasses set ``_store``, ``_state`` and ``_level`` (None for an
+    operation, which acts as the outermost level).
+    """
+
+    __slots__ = ("_level", "_parent", "_state", "_store", "_token")
+
+    _store: ProgressEventStore
+    _state: ProgressState | None
+    _level: ProgressLevel | None
+    _parent: LevelHandle | None
+    _token: Token[LevelHandle | None] | None
+
+    # -- children -------------------------------------------------------------
+
+    def level(
+        self,
+        level_type: str,
+        level_id: object,
+        name: str,
+        total: int | float = 0,
+        **metadata: Any,
+    ) -> LevelContext:
+        """A child level of any type (enter it with ``with``)."""
+        return LevelContext(self, level_type, level_id, name, total, metadata)
+
+    def song(
+        self, song_id: object, name: str, total: int | float = 0, **metadata: Any
+    ) -> LevelContext:
+        """A child level of type ``song``."""
+        return LevelContext(self, "song", song_id, name, total, metadata)
+
+    def action(
+        self, action_id: object, name: str, total: int | float = 0, **metadata: Any
+    ) -> LevelContext:
+        """A child level of type ``action``."""
+        return LevelContext(self, "action", action_id, name, total, metadata)
+
+    def block(
+        self,
+        block_id: object,
+        name: str,
+        block_type: str = "",
+        total: int | float = 0,
+        **metadata: Any,
+    ) -> LevelContext:
+        """A child level of type ``block`` (``block_type`` kept in metadata)."""
+        metadata["block_type"] = block_type
+        return LevelContext(self, "block", block_id, name, total, metadata)
+
+    def subprocess(
+        self, subprocess_id: object, name: str, total: int | float = 0, **metadata: Any
+    ) -> LevelContext:
+        """A child level of type ``subprocess``."""
+        return LevelContext(self, "subprocess", subprocess_id, name, total, metadata)
+
+    # -- progress ---------------------------------------------------------------
+
+    def _live_state(self) -> ProgressState:
+        state = self._state
+        if state is None:
+            msg = f"{self!r} has not been entered; use it in a 'with' block"
+            raise RuntimeError(msg)
+        return state
+
+    def set_total(self, total: int | float | None) -> None:
+        """Declare the number of items (children or units) of this level."""
+        if total is None:
+            return
+        self.update(total=total)
+
+    def update(
+        self,
+        current: int | float | None = None,
+        total: int | float | None = None,
+        message: str | None = None,
+        increment: int | float = 0,
+        **metadata: Any,
+    ) -> None:
+        """Set counters, a message or metadata (``increment`` adds to current)."""
+        state = self._live_state()
+        level = self._level
+        if level is None:
+            self._store._update_operation(state, current, total, message, increment, metadata)
+        else:
+            self._store._update(state, level, current, total, message, increment, metadata)
+
+    def increment(self, message: str | None = None) -> None:
+        """``current += 1`` (optionally with a new message)."""
+        level = self._level
+        if message is None and level is not None:
+            self._store._increment(self._live_state(), level, 1)
+        else:
+            self.update(message=message, increment=1)
+
+    def advance(self, amount: int | float = 1) -> None:
+        """``current += amount`` (batched counting uses this)."""
+        check_amount("amount", amount)
+        level = self._level
+        if level is None:
+            self.update(increment=amount)
+        elif amount:
+            self._store._increment(self._live_state(), level, amount)
+
+    # -- properties ---------------------------------------------------------------
+
+    @property
+    def store(self) -> ProgressEventStore:
+        """The store this handle reports to."""
+        return self._store
+
+    @property
+    def state(self) -> ProgressState:
+        """The ``ProgressState`` of the operation this handle belongs to."""
+        return self._live_state()
+
+    @property
+    def operation_id(self) -> str:
+        """Id of the operation this handle belongs to."""
+        return self._live_state().operation_id
+
+    @property
+    def level_id(self) -> str | None:
+        """Full id of this level (None for an operation handle)."""
+        level = self._level
+        return None if level is None else level.level_id
+
+    @property
+    def progress_level(self) -> ProgressLevel | None:
+        """The ``ProgressLevel`` record behind this handle (None for an operation)."""
+        return self._level
+
+    @property
+    def parent(self) -> LevelHandle | None:
+        """The handle this one was opened from."""
+        return self._parent
+
+    def _activate(self) -> None:
+        self._token = _CURRENT.set(self)
+
+    def _deactivate(self) -> None:
+        token = self._token
+        self._token = None
+        if token is None:
+            return
+        try:
+            _CURRENT.reset(token)
+        except ValueError:
+            # Exited in another context (a generator resumed elsewhere, a
+            # handle passed to another task): fall back to the parent.
+            if _CURRENT.get() is self:
+                _CURRENT.set(self._parent)
+
+
+class OperationContext(LevelHandle):
+    """Handle of an operation: ``with progress.operation(...) as op:``."""
+
+    __slots__ = ("_metadata", "_name", "_operation_id", "_operation_type", "_total")
+
+    def __init__(
+        self,
+        store: ProgressEventStore,
+        operation_type: str,
+        name: str = "",
+        operation_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        total: int | float = 0,
+    ) -> None:
+        self._store = store
+        self._state = None
+        self._level = None
+        self._parent = None
+        self._token = None
+        self._operation_type = operation_type
+        self._name = name
+        self._operation_id = operation_id
+        self._metadata = metadata
+        self._total = check_amount("total", total)
+
+    def __enter__(self) -> OperationContext:
+        if self._state is not None:
+            msg = f"operation {self._state.operation_id!r} was already entered"
+            raise RuntimeError(msg)
+        self._parent = _CURRENT.get()
+        self._state = self._store._begin_operation(
+            self._operation_type, self._name, self._operation_id, self._metadata, self._total
+        )
+        self._activate()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._deactivate()
+        state = self._state
+        if state is None:
+            return
+        status = _outcome(exc_type)
+        self._store._end_operation(state, status, exc if status is FAILED else None)
+
+    async def __aenter__(self) -> OperationContext:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    def __repr__(self) -> str:
+        op_id = self._state.operation_id if self._state is not None else self._operation_id
+        return f"<OperationContext {self._operation_type!r} id={op_id!r}>"
+
+
+class LevelContext(LevelHandle):
+    """Handle of a level: ``with op.song(...) as song_ctx:``."""
+
+    __slots__ = ("_level_type", "_local_id", "_metadata", "_name", "_total")
+
+    def __init__(
+        self,
+        parent: LevelHandle,
+        level_type: str,
+        level_id: object,
+        name: str,
+        total: int | float = 0,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._store = parent._store
+        self._parent = parent
+        self._state = None
+        self._level = None
+        self._token = None
+        self._level_type = level_type
+        self._local_id = level_id
+        self._name = name if type(name) is str else str(name)
+        self._total = total if type(total) is int and total >= 0 else check_amount("total", total)
+        self._metadata = metadata
+
+    def __enter__(self) -> LevelContext:
+        parent = self._parent
+        state = None if parent is None else parent._state
+        if parent is None or state is None:
+            msg = f"parent {parent!r} has not been entered"
+            raise RuntimeError(msg)
+        if self._level is not None:
+            msg = f"level {self._level.level_id!r} was already entered"
+            raise RuntimeError(msg)
+        self._state = state
+        self._level = self._store._open_level(
+            state,
+            parent._level,
+            self._local_id,
+            self._level_type,
+            self._name,
+            self._total,
+            self._metadata,
+        )
+        self._token = _CURRENT.set(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._deactivate()
+        level = self._level
+        if level is None:
+            return
+        state = self._state
+        if state is None:
+            return
+        status = _outcome(exc_type)
+        self._store._end_level(state, level, status, exc if status is FAILED else None)
+
+    async def __aenter__(self) -> LevelContext:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    @property
+    def level_id(self) -> str | None:
+        """Full id of this level (the requested id until entered)."""
+        level = self._level
+        if level is not None:
+            return level.level_id
+        parent = self._parent
+        parent_id = None if parent is None else parent.level_id
+        local = str(self._local_id)
+        return local if parent_id is None else f"{parent_id}:{local}"
+
+    def __repr__(self) -> str:
+        return f"<LevelContext {self._level_type!r} id={self.level_id!r}>"
+
+
+class ProgressContext:
+    """Entry point of the context API, bound to a store (the global one by default).
+
+    ``level`` / ``song`` / ``action`` / ``block`` / ``subprocess`` open a child
+    of the current level, or start an operation of that type when there is
+    none.
+    """
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: ProgressEventStore | None = None) -> None:
+        self._store = store
+
+    @property
+    def store(self) -> ProgressEventStore:
+        """The store (the process-wide one unless bound to another)."""
+        store = self._store
+        return get_progress_store() if store is None else store
+
+    def _current(self) -> LevelHandle | None:
+        handle = _CURRENT.get()
+        if handle is None or handle._store is not self.store or handle._state is None:
+            return None
+        if handle._state.is_finished:
+            return None
+        return handle
+
+    # -- operations ---------------------------------------------------------------
+
+    def operation(
+        self,
+        operation_type: str,
+        name: str = "",
+        operation_id: str | None = None,
+        **metadata: Any,
+    ) -> OperationContext:
+        """A new operation (enter it with ``with``)."""
+        return OperationContext(self.store, operation_type, name, operation_id, metadata)
+
+    def setlist_processing(
+        self, setlist_id: object, name: str, **metadata: Any
+    ) -> OperationContext:
+        """An operation of type ``setlist_processing``."""
+        metadata["setlist_id"] = setlist_id
+        return OperationContext(self.store, "setlist_processing", name, None, metadata)
+
+    def block_execution(
+        self, block_id: object, block_name: str, block_type: str = "", **metadata: Any
+    ) -> LevelHandle:
+        """A ``block_execution`` operation, or a ``block`` level inside a running level."""
+        current = self._current()
+        if current is not None:
+            return current.block(block_id, block_name, block_type, **metadata)
+        metadata["block_id"] = block_id
+        metadata["block_type"] = block_type
+        return OperationContext(self.store, "block_execution", block_name, None, metadata)
+
+    # -- levels under the current one ---------------------------------------------
+
+    def level(
+        self,
+        level_type: str,
+        level_id: object,
+        name: str,
+        total: int | float = 0,
+        **metadata: Any,
+    ) -> LevelHandle:
+        """A child of the current level, or an operation of ``level_type``."""
+        current = self._current()
+        if current is not None:
+            return LevelContext(current, level_type, level_id, name, total, metadata)
+        metadata["level_id"] = level_id
+        return OperationContext(self.store, level_type, name, None, metadata, total)
+
+    def song(
+        self, song_id: object, name: str, total: int | float = 0, **metadata: Any
+    ) -> LevelHandle:
+        """A ``song`` level under the current level."""
+        return self.level("song", song_id, name, total, **metadata)
+
+    def action(
+        self, action_id: object, name: str, total: int | float = 0, **metadata: Any
+    ) -> LevelHandle:
+        """An ``action`` level under the current level."""
+        return self.level("action", action_id, name, total, **metadata)
+
+    def block(
+        self,
+        block_id: object,
+        name: str,
+        block_type: str = "",
+        total: int | float = 0,
+        **metadata: Any,
+    ) -> LevelHandle:
+        """A ``block`` level under the current level."""
+        return self.level("block", block_id, name, total, block_type=block_type, **metadata)
+
+    def subprocess(
+        self, subprocess_id: object, name: str, total: int | float = 0, **metadata: Any
+    ) -> LevelHandle:
+        """A ``subprocess`` level under the current level."""
+        return self.level("subprocess", subprocess_id, name, total, **metadata)
+
+    # -- queries and control --------------------------------------------------------
+
+    def get_active_operations(self) -> list[ProgressState]:
+        """The running operations."""
+        return self.store.get_all_active()
+
+    def get_operation(self, operation_id: str) -> ProgressState | None:
+        """An operation by id, active or finished."""
+        return self.store.get_operation(operation_id)
+
+    def get_history(
+        self, operation_type: str | None = None, limit: int = 100
+    ) -> list[ProgressState]:
+        """Finished operations, oldest first."""
+        return self.store.get_history(operation_type, limit)
+
+    def cancel(self, operation_id: str) -> bool:
+        """Ask a running operation to stop (see ``request_cancel``)."""
+        return self.store.request_cancel(operation_id)
+
+    def current_level(self) -> LevelHandle | None:
+        """The current level if it reports to this context's store."""
+        return self._current()
+
+
+def get_progress_context(store: ProgressEventStore | None = None) -> ProgressContext:
+    """A :class:`ProgressContext` bound to ``store`` (default: the global store)."""
+    return ProgressContext(store)

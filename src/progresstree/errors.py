@@ -1,0 +1,27 @@
+"""Exceptions raised by progresstree.
+
+Everything the library raises on purpose derives from :class:`ProgressError`,
+except :class:`OperationCancelled`: it is a ``BaseException`` on purpose (like
+``asyncio.CancelledError``) so that a broad ``except Exception`` in user code
+does not swallow a cancellation request.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LevelEndedError", "OperationCancelled", "ProgressError"]
+
+
+class ProgressError(Exception):
+    """Base class of the errors progresstree raises."""
+
+
+class LevelEndedError(ProgressError, RuntimeError):
+    """A level handle was used after its level ended."""
+
+
+class OperationCancelled(BaseException):
+    """Raised inside tracked work after :meth:`request_cancel` was called."""
+
+    def __init__(self, operation_id: str, message: str | None = None) -> None:
+        self.operation_id = operation_id
+        super().__init__(message or f"operation {operation_id!r} was cancelled")

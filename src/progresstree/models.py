@@ -1,0 +1,742 @@
+"""The data model: statuses, levels and operations.
+
+A :class:`ProgressState` is one tracked job (an *operation*); it holds a tree
+of :class:`ProgressLevel` objects. These classes know nothing about locks or
+listeners: the store (``store.py``) serialises access and emits events. They
+can still be used on their own, as plain records, exactly like the dataclasses
+of the application the seed guide comes from.
+
+Memory matters here (a job may create millions of levels), so every level is a
+slotted object whose ``children`` and ``metadata`` containers are only
+allocated when first needed, and times are monotonic floats converted to
+datetimes only when read.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from enum import Enum
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from ._clock import datetime_to_monotonic, monotonic, monotonic_to_datetime
+from ._json import json_safe
+from ._validate import check_amount, check_text
+from .errors import LevelEndedError
+
+__all__ = [
+    "ProgressLevel",
+    "ProgressState",
+    "ProgressStatus",
+    "SnapshotDict",
+]
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class ProgressStatus(str, Enum):
+    """Lifecycle of a level or an operation."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for the statuses a level or operation never leaves."""
+        return self in _TERMINAL
+
+    def __str__(self) -> str:
+        return self.value
+
+
+PENDING = ProgressStatus.PENDING
+RUNNING = ProgressStatus.RUNNING
+COMPLETED = ProgressStatus.COMPLETED
+FAILED = ProgressStatus.FAILED
+CANCELLED = ProgressStatus.CANCELLED
+_TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED})
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})
+
+
+class SnapshotDict(dict[_K, _V]):
+    """A dict whose iteration works on a copy.
+
+    Work threads insert levels while a UI thread iterates the tree; iterating
+    a snapshot (copied atomically in C) means readers never see
+    ``RuntimeError: dictionary changed size during iteration``.
+    """
+
+    __slots__ = ()
+
+    def snapshot(self) -> dict[_K, _V]:
+        """A plain-dict copy, taken without running Python code (atomic)."""
+        return dict(dict.items(self))
+
+    def __iter__(self) -> Iterator[_K]:
+        return iter(list(dict.keys(self)))
+
+    def keys(self) -> Any:
+        return self.snapshot().keys()
+
+    def values(self) -> Any:
+        return self.snapshot().values()
+
+    def items(self) -> Any:
+        return self.snapshot().items()
+
+    def copy(self) -> dict[_K, _V]:
+        return self.snapshot()
+
+
+def exception_details(exc: BaseException) -> dict[str, Any]:
+    """The ``error_details`` recorded for an exception."""
+    kind = type(exc)
+    return {
+        "exception_type": kind.__name__,
+        "exception_module": kind.__module__,
+        "traceback": "".join(traceback.format_exception(kind, exc, exc.__traceback__)),
+    }
+
+
+def exception_message(exc: BaseException) -> str:
+    """``str(exc)``, or the type name when that is empty or unprintable."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    return text or type(exc).__name__
+
+
+def _format_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def _iso(value: float | None) -> str | None:
+    return None if value is None else monotonic_to_datetime(value).isoformat()
+
+
+class ProgressLevel:
+    """One node of an operation's tree: a song, an action, a block, ...
+
+    ``level_id`` is the full id (``parent_full_id + ":" + id`` for nested
+    levels). ``percentage`` is derived from ``current`` and ``total``.
+    """
+
+    __slots__ = (
+        "_children",
+        "_completed",
+        "_metadata",
+        "_started",
+        "current",
+        "error",
+        "error_details",
+        "level_id",
+        "level_type",
+        "message",
+        "name",
+        "parent_id",
+        "status",
+        "total",
+    )
+
+    def __init__(
+        self,
+        level_id: str,
+        level_type: str,
+        name: str = "",
+        *,
+        status: ProgressStatus = PENDING,
+        current: int | float = 0,
+        total: int | float = 0,
+        message: str | None = None,
+        started_at: datetime | None = None,
+        completed_at: datetime | None = None,
+        error: str | None = None,
+        error_details: dict[str, Any] | None = None,
+        parent_id: str | None = None,
+        children: Mapping[str, ProgressLevel] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.level_id = str(level_id)
+        self.level_type = str(level_type)
+        self.name = str(name)
+        self.status = ProgressStatus(status)
+        self.current = check_amount("current", current)
+        self.total = check_amount("total", total)
+        self.message = check_text("message", message)
+        self._started = None if started_at is None else datetime_to_monotonic(started_at)
+        self._completed = None if completed_at is None else datetime_to_monotonic(completed_at)
+        if self._completed is None and self.status in _TERMINAL:
+            self._completed = monotonic()
+        self.error = error
+        self.error_details = error_details
+        self.parent_id = None if parent_id is None else str(parent_id)
+        self._children: SnapshotDict[str, ProgressLevel] | None = (
+            SnapshotDict(children) if children else None
+        )
+        self._metadata = metadata if metadata else None
+
+    @classmethod
+    def _running(
+        cls,
+        level_id: str,
+        level_type: str,
+        name: str,
+        parent_id: str | None,
+        total: int | float,
+        metadata: dict[str, Any] | None,
+        now: float,
+    ) -> ProgressLevel:
+        """Fast constructor for a level that starts now (arguments checked)."""
+        level = cls.__new__(cls)
+        level.level_id = level_id
+        level.level_type = level_type
+        level.name = name
+        level.status = RUNNING
+        level.current = 0
+        level.total = total
+        level.message = None
+        level._started = now
+        level._completed = None
+        level.error = None
+        level.error_details = None
+        level.parent_id = parent_id
+        level._children = None
+        level._metadata = metadata or None
+        return level
+
+    # -- derived fields ---------------------------------------------------
+
+    @property
+    def percentage(self) -> float:
+        """``current / total * 100`` clamped to [0, 100]; 100 once completed."""
+        if self.status is COMPLETED:
+            return 100.0
+        total = self.total
+        if total <= 0:
+            return 0.0
+        value = self.current / total * 100.0
+        return 100.0 if value > 100.0 else value
+
+    @property
+    def children(self) -> Mapping[str, ProgressLevel]:
+        """Child levels keyed by full id, in the order they were opened."""
+        children = self._children
+        return _EMPTY if children is None else children
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Free-form values attached to the level (``update(**metadata)``)."""
+        metadata = self._metadata
+        if metadata is None:
+            metadata = self._metadata = {}
+        return metadata
+
+    @property
+    def started_at(self) -> datetime | None:
+        """UTC time the level started, or None while pending."""
+        return None if self._started is None else monotonic_to_datetime(self._started)
+
+    @property
+    def completed_at(self) -> datetime | None:
+        """UTC time the level ended, or None while it runs."""
+        return None if self._completed is None else monotonic_to_datetime(self._completed)
+
+    @property
+    def is_finished(self) -> bool:
+        """True once the level completed, failed or was cancelled."""
+        return self._completed is not None
+
+    # -- lifecycle --------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._completed is not None:
+            msg = f"level {self.level_id!r} already ended ({self.status.value})"
+            raise LevelEndedError(msg)
+
+    def start(self, message: str | None = None) -> None:
+        """Mark the level running (keeps the first start time)."""
+        check_text("message", message)
+        self._check_open()
+        self.status = RUNNING
+        if self._started is None:
+            self._started = monotonic()
+        if message is not None:
+            self.message = message
+
+    def update(
+        self,
+        current: int | float | None = None,
+        total: int | float | None = None,
+        message: str | None = None,
+        increment: int | float = 0,
+        **metadata: Any,
+    ) -> None:
+        """Change counters, message or metadata; a pending level starts.
+
+        All arguments are checked before anything changes.
+        """
+        self._check_open()
+        if current is not None:
+            check_amount("current", current)
+        if total is not None:
+            check_amount("total", total)
+        check_text("message", message)
+        if increment:
+            if isinstance(increment, bool) or not isinstance(increment, (int, float)):
+                msg = f"increment must be a number, got {increment!r}"
+                raise TypeError(msg)
+            base = self.current if current is None else current
+            check_amount("current", base + increment)
+        self._apply(current, total, message, increment, metadata)
+
+    def _apply(
+        self,
+        current: int | float | None,
+        total: int | float | None,
+        message: str | None,
+        increment: int | float,
+        metadata: dict[str, Any],
+    ) -> None:
+        """Apply an already validated update."""
+        if self.status is PENDING:
+            self.status = RUNNING
+            self._started = monotonic()
+        if current is not None:
+            self.current = current
+        if increment:
+            self.current += increment
+        if total is not None:
+            self.total = total
+        if message is not None:
+            self.message = message
+        if metadata:
+            self.metadata.update(metadata)
+
+    def _end(self, status: ProgressStatus, now: float) -> None:
+        self.status = status
+        if self._started is None:
+            self._started = now
+        self._completed = now
+
+    def complete(self, message: str | None = None) -> None:
+        """Mark the level completed (``percentage`` becomes 100)."""
+        check_text("message", message)
+        self._check_open()
+        if message is not None:
+            self.message = message
+        self._end(COMPLETED, monotonic())
+
+    def fail(self, error: str | BaseException, error_details: dict[str, Any] | None = None) -> None:
+        """Mark the level failed with ``error`` (a message or an exception)."""
+        self._check_open()
+        if isinstance(error, BaseException):
+            details = exception_details(error)
+            if error_details:
+                details.update(error_details)
+            self.error = exception_message(error)
+            self.error_details = details
+        else:
+            self.error = str(error)
+            self.error_details = error_details
+        self._end(FAILED, monotonic())
+
+    def cancel(self, message: str | None = None) -> None:
+        """Mark the level cancelled."""
+        check_text("message", message)
+        self._check_open()
+        if message is not None:
+            self.message = message
+        self._end(CANCELLED, monotonic())
+
+    # -- reading ----------------------------------------------------------
+
+    def get_elapsed_seconds(self) -> float:
+        """Seconds since start (until the end once finished); 0 while pending."""
+        started = self._started
+        if started is None:
+            return 0.0
+        end = self._completed
+        return (monotonic() if end is None else end) - started
+
+    def get_duration_str(self) -> str:
+        """Elapsed time for humans: ``"4.2s"``, ``"3m 07s"``, ``"1h 02m"``."""
+        return _format_duration(self.get_elapsed_seconds())
+
+    def fraction(self) -> float:
+        """How far this level has gone, in [0, 1] (the SPEC 2 rule)."""
+        status = self.status
+        if status is RUNNING:
+            total = self.total
+            own = self.current / total if total > 0 else 0.0
+            children = self._children
+            if children:
+                values = list(dict.values(children))
+                done = 0.0
+                for child in values:
+                    done += child.fraction()
+                by_children = done / max(total, len(values))
+                own = max(own, by_children)
+            return 1.0 if own > 1.0 else own
+        if status is PENDING:
+            return 0.0
+        return 1.0
+
+    def to_dict(self, *, children: bool = True) -> dict[str, Any]:
+        """Plain JSON-serialisable data; ``children`` nests the subtree.
+
+        With ``children=False`` the ``children`` entry lists child ids only.
+        """
+        kids = list(dict.values(self._children)) if self._children else []
+        return {
+            "level_id": self.level_id,
+            "level_type": self.level_type,
+            "name": self.name,
+            "status": self.status.value,
+            "current": self.current,
+            "total": self.total,
+            "percentage": self.percentage,
+            "message": self.message,
+            "started_at": _iso(self._started),
+            "completed_at": _iso(self._completed),
+            "elapsed_seconds": self.get_elapsed_seconds(),
+            "error": self.error,
+            "error_details": json_safe(self.error_details),
+            "parent_id": self.parent_id,
+            "children": (
+                {child.level_id: child.to_dict() for child in kids}
+                if children
+                else [child.level_id for child in kids]
+            ),
+            "metadata": json_safe(self._metadata or {}),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"ProgressLevel(level_id={self.level_id!r}, level_type={self.level_type!r}, "
+            f"name={self.name!r}, status={self.status.value!r}, "
+            f"current={self.current!r}, total={self.total!r})"
+        )
+
+
+class ProgressState:
+    """One tracked operation and its tree of levels.
+
+    ``levels`` maps every level by full id; ``root_level_ids`` lists the
+    top-level ids in opening order.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_cancel_requested",
+        "_completed",
+        "_seq",
+        "_started",
+        "_total",
+        "current",
+        "error",
+        "error_details",
+        "last_level_id",
+        "levels",
+        "message",
+        "metadata",
+        "name",
+        "operation_id",
+        "operation_type",
+        "root_level_ids",
+        "status",
+    )
+
+    def __init__(
+        self,
+        operation_id: str,
+        operation_type: str,
+        name: str = "",
+        *,
+        status: ProgressStatus = PENDING,
+        metadata: dict[str, Any] | None = None,
+        total: int | float = 0,
+    ) -> None:
+        self.operation_id = str(operation_id)
+        self.operation_type = str(operation_type)
+        self.name = str(name)
+        self.status = ProgressStatus(status)
+        self.error: str | None = None
+        self.error_details: dict[str, Any] | None = None
+        self.levels: SnapshotDict[str, ProgressLevel] = SnapshotDict()
+        self.root_level_ids: list[str] = []
+        self.metadata: dict[str, Any] = dict(metadata) if metadata else {}
+        self.message: str | None = None
+        self.current: int | float = 0
+        self.last_level_id: str | None = None
+        self._total = check_amount("total", total)
+        self._started: float | None = None
+        self._completed: float | None = None
+        self._cancel_requested = False
+        self._seq: dict[str | None, int] = {}
+
+    # -- derived fields ---------------------------------------------------
+
+    @property
+    def started_at(self) -> datetime | None:
+        """UTC time the operation started."""
+        return None if self._started is None else monotonic_to_datetime(self._started)
+
+    @property
+    def completed_at(self) -> datetime | None:
+        """UTC time the operation ended."""
+        return None if self._completed is None else monotonic_to_datetime(self._completed)
+
+    @property
+    def total(self) -> int | float:
+        """The declared number of root levels (``set_total``)."""
+        return self._total
+
+    @property
+    def is_finished(self) -> bool:
+        """True once the operation completed, failed or was cancelled."""
+        return self._completed is not None
+
+    @property
+    def cancel_requested(self) -> bool:
+        """True after ``request_cancel`` flagged this operation."""
+        return self._cancel_requested
+
+    # -- lifecycle --------------------------------------------------------
+
+    def start(self, name: str | None = None) -> None:
+        """Mark the operation running."""
+        if name is not None:
+            self.name = str(name)
+        self.status = RUNNING
+        if self._started is None:
+            self._started = monotonic()
+
+    def set_total(self, total: int | float | None) -> None:
+        """Declare how many root levels the operation will have."""
+        if total is not None:
+            self._total = check_amount("total", total)
+
+    def complete(self, error: str | BaseException | None = None) -> None:
+        """End the operation: completed, or failed when ``error`` is given."""
+        if error is None:
+            self._end(COMPLETED)
+        elif isinstance(error, BaseException):
+            self.error = exception_message(error)
+            self.error_details = exception_details(error)
+            self._end(FAILED)
+        else:
+            self.error = str(error)
+            self._end(FAILED)
+
+    def cancel(self) -> None:
+        """End the operation as cancelled."""
+        self._end(CANCELLED)
+
+    def _end(self, status: ProgressStatus) -> None:
+        now = monotonic()
+        self.status = status
+        if self._started is None:
+            self._started = now
+        self._completed = now
+
+    # -- levels -----------------------------------------------------------
+
+    def get_level(self, level_id: str) -> ProgressLevel | None:
+        """The level with this full id, or None."""
+        return self.levels.get(str(level_id))
+
+    def _unique_id(self, full_id: str) -> str:
+        levels = self.levels
+        if full_id not in levels:
+            return full_id
+        n = 2
+        while f"{full_id}#{n}" in levels:
+            n += 1
+        return f"{full_id}#{n}"
+
+    def _next_seq(self, parent_id: str | None) -> int:
+        seq = self._seq.get(parent_id, 0) + 1
+        self._seq[parent_id] = seq
+        return seq
+
+    def _insert(self, level: ProgressLevel, parent: ProgressLevel | None) -> None:
+        self.levels[level.level_id] = level
+        if parent is None:
+            self.root_level_ids.append(level.level_id)
+        else:
+            children = parent._children
+            if children is None:
+                children = parent._children = SnapshotDict()
+            children[level.level_id] = level
+        self.last_level_id = level.level_id
+
+    def add_level(
+        self,
+        level_id: str,
+        level_type: str,
+        name: str,
+        parent_id: str | None = None,
+        total: int | float = 0,
+        **metadata: Any,
+    ) -> ProgressLevel:
+        """Add a pending level; ``level_id`` is the full id.
+
+        A duplicate full id gets a ``#2``, ``#3`` ... suffix; the earlier
+        level is never overwritten. An unknown ``parent_id`` raises KeyError.
+        """
+        check_amount("total", total)
+        parent = None
+        if parent_id is not None:
+            parent_id = str(parent_id)
+            parent = self.levels.get(parent_id)
+            if parent is None:
+                msg = f"unknown parent level {parent_id!r} in operation {self.operation_id!r}"
+                raise KeyError(msg)
+        level = ProgressLevel(
+            self._unique_id(str(level_id)),
+            level_type,
+            name,
+            total=total,
+            parent_id=parent_id,
+            metadata=metadata or None,
+        )
+        self._insert(level, parent)
+        return level
+
+    def get_or_create_level(
+        self,
+        level_id: str,
+        level_type: str,
+        name: str,
+        parent_id: str | None = None,
+        total: int | float = 0,
+        **metadata: Any,
+    ) -> ProgressLevel:
+        """The level with this full id, added first when missing."""
+        existing = self.levels.get(str(level_id))
+        if existing is not None:
+            return existing
+        return self.add_level(level_id, level_type, name, parent_id, total, **metadata)
+
+    def _open_child(
+        self,
+        parent: ProgressLevel | None,
+        local_id: object,
+        level_type: str,
+        name: str,
+        total: int | float,
+        metadata: dict[str, Any] | None,
+    ) -> ProgressLevel:
+        """Create, insert and start a level below ``parent`` (None: a root)."""
+        parent_id = None if parent is None else parent.level_id
+        if local_id is None:
+            local_id = self._next_seq(parent_id)
+        full_id = str(local_id) if parent_id is None else f"{parent_id}:{local_id}"
+        if full_id in self.levels:
+            full_id = self._unique_id(full_id)
+        level = ProgressLevel._running(
+            full_id, level_type, name, parent_id, total, metadata, monotonic()
+        )
+        self._insert(level, parent)
+        return level
+
+    # -- reading ----------------------------------------------------------
+
+    def get_elapsed_seconds(self) -> float:
+        """Seconds since the operation started (until its end once finished)."""
+        started = self._started
+        if started is None:
+            return 0.0
+        end = self._completed
+        return (monotonic() if end is None else end) - started
+
+    def get_duration_str(self) -> str:
+        """Elapsed time for humans."""
+        return _format_duration(self.get_elapsed_seconds())
+
+    def get_overall_progress(self) -> dict[str, Any]:
+        """Counts of root levels, percentage, elapsed time and ETA (SPEC 2)."""
+        levels = self.levels
+        roots = [levels[i] for i in list(self.root_level_ids) if i in levels]
+        counts = dict.fromkeys(("completed", "failed", "cancelled", "running", "pending"), 0)
+        done = 0.0
+        for level in roots:
+            counts[level.status.value] += 1
+            done += level.fraction()
+        total = max(self._total, len(roots))
+        started = counts["running"] + counts["completed"] + counts["failed"] + counts["cancelled"]
+        counts["pending"] = max(int(total) - started, 0)
+        if total > 0:
+            fraction = done / total
+            if self._total > 0 and self.current:
+                fraction = max(fraction, self.current / self._total)
+            fraction = min(fraction, 1.0)
+        else:
+            fraction = 1.0 if self.status is COMPLETED else 0.0
+        elapsed = self.get_elapsed_seconds()
+        eta: float | None
+        if self.status in _TERMINAL or fraction >= 1.0:
+            eta = 0.0
+        elif fraction > 0.0 and self.status is RUNNING:
+            eta = elapsed * (1.0 - fraction) / fraction
+        else:
+            eta = None
+        return {
+            "total": total,
+            **counts,
+            "percentage": fraction * 100.0,
+            "elapsed_seconds": elapsed,
+            "eta_seconds": eta,
+        }
+
+    def iter_levels(self) -> Iterator[ProgressLevel]:
+        """Every level, depth first in opening order (a snapshot)."""
+        levels = self.levels
+        stack = [levels[i] for i in reversed(list(self.root_level_ids)) if i in levels]
+        while stack:
+            level = stack.pop()
+            yield level
+            if level._children:
+                stack.extend(reversed(list(dict.values(level._children))))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable data; ``levels`` is flat, keyed by full id."""
+        levels = list(dict.values(self.levels))
+        return {
+            "operation_id": self.operation_id,
+            "operation_type": self.operation_type,
+            "name": self.name,
+            "status": self.status.value,
+            "started_at": _iso(self._started),
+            "completed_at": _iso(self._completed),
+            "elapsed_seconds": self.get_elapsed_seconds(),
+            "error": self.error,
+            "error_details": json_safe(self.error_details),
+            "total": self._total,
+            "current": self.current,
+            "message": self.message,
+            "root_level_ids": list(self.root_level_ids),
+            "levels": {level.level_id: level.to_dict(children=False) for level in levels},
+            "metadata": json_safe(self.metadata),
+            "overall_progress": self.get_overall_progress(),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"ProgressState(operation_id={self.operation_id!r}, "
+            f"operation_type={self.operation_type!r}, name={self.name!r}, "
+            f"status={self.status.value!r}, levels={len(self.levels)})"
+        )

@@ -1,0 +1,645 @@
+"""The store: the one thread-safe, in-memory source of truth.
+
+:class:`ProgressEventStore` keeps the active operations and a bounded history
+of finished ones, and tells listeners what changed. Its public methods keep
+the names and meaning of the store of the application the seed guide comes
+from (unknown ids return None and change nothing); the level handles of
+``context.py`` use the private ``_open_level`` / ``_update`` / ``_end_level``
+fast paths, which skip id lookups.
+
+Every mutation happens under one lock; listeners are called after the lock is
+released, and not at all when none is attached.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import deque
+from typing import Any
+
+from ._clock import monotonic as _monotonic
+from ._validate import check_amount, check_text
+from .errors import LevelEndedError, OperationCancelled
+from .listeners import Listener, Subscription, ThrottledSubscription
+from .models import (
+    CANCELLED,
+    COMPLETED,
+    FAILED,
+    PENDING,
+    RUNNING,
+    ProgressLevel,
+    ProgressState,
+    ProgressStatus,
+    SnapshotDict,
+    exception_details,
+    exception_message,
+)
+
+__all__ = [
+    "ProgressEventStore",
+    "ProgressStore",
+    "get_progress_store",
+    "new_operation_id",
+    "reset_progress_store",
+]
+
+_log = logging.getLogger("progresstree")
+_new_level = object.__new__
+_TERMINAL_EVENT = {COMPLETED: "completed", FAILED: "failed", CANCELLED: "cancelled"}
+
+
+def new_operation_id(operation_type: str) -> str:
+    """A fresh operation id, unique across processes and machines."""
+    return f"{operation_type}_{os.urandom(10).hex()}"
+
+
+class ProgressEventStore:
+    """Thread-safe store of operations, their level trees, listeners and history."""
+
+    def __init__(self, max_history: int = 100) -> None:
+        if isinstance(max_history, bool) or not isinstance(max_history, int):
+            msg = f"max_history must be an int, got {max_history!r}"
+            raise TypeError(msg)
+        if max_history < 0:
+            msg = f"max_history must be >= 0, got {max_history!r}"
+            raise ValueError(msg)
+        self.max_history = max_history
+        self._lock = threading.Lock()
+        self._active: dict[str, ProgressState] = {}
+        self._history: deque[ProgressState] = deque(maxlen=max_history)
+        # An immutable tuple, swapped on change: emitting iterates it lock-free.
+        self._listeners: tuple[Subscription, ...] = ()
+        self._registry: list[tuple[Listener, Subscription]] = []
+
+    # -- listeners ----------------------------------------------------------
+
+    def add_callback(self, callback: Listener, min_interval: float = 0.0) -> None:
+        """Call ``callback(event_type, state)`` on every event.
+
+        With ``min_interval > 0``, ``updated`` events are coalesced per
+        operation (at most one per interval, always the newest state).
+        """
+        if not callable(callback):
+            msg = f"callback must be callable, got {callback!r}"
+            raise TypeError(msg)
+        check_amount("min_interval", min_interval)
+        sub = (
+            ThrottledSubscription(callback, float(min_interval))
+            if min_interval > 0
+            else Subscription(callback)
+        )
+        with self._lock:
+            self._registry.append((callback, sub))
+            self._listeners = (*self._listeners, sub)
+
+    def remove_callback(self, callback: Listener) -> None:
+        """Stop calling ``callback`` (no error when it was not added)."""
+        with self._lock:
+            for index, (registered, sub) in enumerate(self._registry):
+                if registered == callback:
+                    del self._registry[index]
+                    self._listeners = tuple(s for s in self._listeners if s is not sub)
+                    break
+            else:
+                return
+        sub.close()
+
+    add_listener = add_callback
+    remove_listener = remove_callback
+
+    @property
+    def has_listeners(self) -> bool:
+        """True when at least one listener is attached."""
+        return bool(self._listeners)
+
+    def _emit(self, event: str, state: ProgressState) -> None:
+        for sub in self._listeners:
+            sub(event, state)
+
+    # -- operations ---------------------------------------------------------
+
+    def start_operation(
+        self,
+        operation_type: str,
+        name: str = "",
+        operation_id: str | None = None,
+        **metadata: Any,
+    ) -> ProgressState:
+        """Create and start an operation; generated ids start with ``operation_type_``."""
+        state = self._begin_operation(operation_type, name, operation_id, metadata)
+        return state
+
+    def _begin_operation(
+        self,
+        operation_type: str,
+        name: str,
+        operation_id: str | None,
+        metadata: dict[str, Any] | None,
+        total: int | float = 0,
+    ) -> ProgressState:
+        operation_type = str(operation_type)
+        op_id = new_operation_id(operation_type) if operation_id is None else str(operation_id)
+        state = ProgressState(op_id, operation_type, name, metadata=metadata, total=total)
+        with self._lock:
+            if op_id in self._active:
+                msg = f"operation id {op_id!r} is already active"
+                raise ValueError(msg)
+            state.start()
+            self._active[op_id] = state
+        if self._listeners:
+            self._emit("started", state)
+        return state
+
+    def complete_operation(
+        self, operation_id: str, error: str | BaseException | None = None
+    ) -> ProgressState | None:
+        """End an operation (failed when ``error`` is given) and move it to history."""
+        state = self._active_state(operation_id)
+        if state is None:
+            return None
+        status = COMPLETED if error is None else FAILED
+        if self._end_operation(state, status, error):
+            return state
+        return None
+
+    def cancel_operation(self, operation_id: str) -> ProgressState | None:
+        """End an operation as cancelled and move it to history."""
+        state = self._active_state(operation_id)
+        if state is None:
+            return None
+        if self._end_operation(state, CANCELLED, None):
+            return state
+        return None
+
+    def _end_operation(
+        self,
+        state: ProgressState,
+        status: ProgressStatus,
+        error: str | BaseException | None,
+    ) -> bool:
+        with self._lock:
+            if state._completed is not None:
+                return False
+            if status is FAILED:
+                state.complete(error if error is not None else "failed")
+            elif status is CANCELLED:
+                state.cancel()
+            else:
+                state.complete()
+            err_text, details = _error_fields(state, status)
+            now = state._completed or 0.0
+            levels = state.levels
+            for root_id in state.root_level_ids:
+                root = levels.get(root_id)
+                if root is not None:
+                    _close_open(root, status, err_text, details, now, include_self=True)
+            if self._active.get(state.operation_id) is state:
+                del self._active[state.operation_id]
+                self._history.append(state)
+        if self._listeners:
+            self._emit(_TERMINAL_EVENT[status], state)
+        return True
+
+    def request_cancel(self, operation_id: str) -> bool:
+        """Ask a running operation to stop; True when one was flagged.
+
+        The next update, increment, level entry or tracked iteration inside
+        it raises :class:`OperationCancelled`.
+        """
+        with self._lock:
+            state = self._active.get(str(operation_id))
+            if state is None or state.status is not RUNNING:
+                return False
+            state._cancel_requested = True
+            return True
+
+    # -- levels (compatibility API: full ids, None for unknown) -------------
+
+    def add_level(
+        self,
+        operation_id: str,
+        level_id: str,
+        level_type: str,
+        name: str,
+        parent_id: str | None = None,
+        total: int | float = 0,
+        **metadata: Any,
+    ) -> ProgressLevel | None:
+        """Add a pending level (``level_id`` is the full id)."""
+        check_amount("total", total)
+        with self._lock:
+            state = self._active.get(str(operation_id))
+            if state is None or state._completed is not None:
+                _log.debug("add_level: unknown or ended operation %r", operation_id)
+                return None
+            if parent_id is not None:
+                parent = state.levels.get(str(parent_id))
+                if parent is None or parent._completed is not None:
+                    _log.debug("add_level: unknown or ended parent %r", parent_id)
+                    return None
+            level = state.add_level(level_id, level_type, name, parent_id, total, **metadata)
+        if self._listeners:
+            self._emit("updated", state)
+        return level
+
+    def start_level(
+        self, operation_id: str, level_id: str, message: str | None = None
+    ) -> ProgressLevel | None:
+        """Mark a level running."""
+        check_text("message", message)
+        with self._lock:
+            found = self._open_pair(operation_id, level_id, "start_level")
+            if found is None:
+                return None
+            state, level = found
+            level.start(message)
+            state.last_level_id = level.level_id
+        if self._listeners:
+            self._emit("updated", state)
+        return level
+
+    def update_level(
+        self,
+        operation_id: str,
+        level_id: str,
+        current: int | float | None = None,
+        total: int | float | None = None,
+        message: str | None = None,
+        increment: int | float = 0,
+        **metadata: Any,
+    ) -> ProgressLevel | None:
+        """Change a level's counters, message or metadata."""
+        _check_update(current, total, message, increment)
+        with self._lock:
+            found = self._open_pair(operation_id, level_id, "update_level")
+            if found is None:
+                return None
+            state, level = found
+            if increment:
+                _check_increment(level, current, increment)
+            level._apply(current, total, message, increment, metadata)
+            state.last_level_id = level.level_id
+        if self._listeners:
+            self._emit("updated", state)
+        return level
+
+    def complete_level(
+        self, operation_id: str, level_id: str, message: str | None = None
+    ) -> ProgressLevel | None:
+        """Mark a level completed (its open children complete with it)."""
+        check_text("message", message)
+        return self._finish_level(operation_id, level_id, COMPLETED, message, None, None)
+
+    def fail_level(
+        self,
+        operation_id: str,
+        level_id: str,
+        error: str | BaseException,
+        error_details: dict[str, Any] | None = None,
+    ) -> ProgressLevel | None:
+        """Mark a level failed (its open children fail with the same error)."""
+        return self._finish_level(operation_id, level_id, FAILED, None, error, error_details)
+
+    def cancel_level(
+        self, operation_id: str, level_id: str, message: str | None = None
+    ) -> ProgressLevel | None:
+        """Mark a level cancelled (its open children are cancelled too)."""
+        check_text("message", message)
+        return self._finish_level(operation_id, level_id, CANCELLED, message, None, None)
+
+    def _finish_level(
+        self,
+        operation_id: str,
+        level_id: str,
+        status: ProgressStatus,
+        message: str | None,
+        error: str | BaseException | None,
+        error_details: dict[str, Any] | None,
+    ) -> ProgressLevel | None:
+        with self._lock:
+            found = self._open_pair(operation_id, level_id, "finish_level")
+            if found is None:
+                return None
+            state, level = found
+            if message is not None:
+                level.message = message
+            if status is FAILED:
+                level.fail(error if error is not None else "failed", error_details)
+            elif status is CANCELLED:
+                level.cancel()
+            else:
+                level.complete()
+            _close_open(
+                level,
+                status,
+                level.error,
+                level.error_details,
+                level._completed or 0.0,
+                include_self=False,
+            )
+            state.last_level_id = level.level_id
+        if self._listeners:
+            self._emit("updated", state)
+        return level
+
+    def _active_state(self, operation_id: str) -> ProgressState | None:
+        state = self._active.get(str(operation_id))
+        if state is None:
+            _log.debug("unknown or finished operation %r", operation_id)
+        return state
+
+    def _open_pair(
+        self, operation_id: str, level_id: str, what: str
+    ) -> tuple[ProgressState, ProgressLevel] | None:
+        state = self._active.get(str(operation_id))
+        if state is None:
+            _log.debug("%s: unknown or finished operation %r", what, operation_id)
+            return None
+        level = state.levels.get(str(level_id))
+        if level is None or level._completed is not None:
+            _log.debug("%s: unknown or ended level %r in %r", what, level_id, operation_id)
+            return None
+        return state, level
+
+    # -- fast paths for level handles ----------------------------------------
+
+    def _open_level(
+        self,
+        state: ProgressState,
+        parent: ProgressLevel | None,
+        local_id: object,
+        level_type: str,
+        name: str,
+        total: int | float,
+        metadata: dict[str, Any] | None,
+    ) -> ProgressLevel:
+        # Hot path: the body of ProgressState._open_child, inlined.
+        level = _new_level(ProgressLevel)
+        level.level_type = level_type
+        level.name = name
+        level.status = RUNNING
+        level.current = 0
+        level.total = total
+        level.message = level.error = level.error_details = level._children = None
+        level._metadata = metadata or None
+        with self._lock:
+            if state._cancel_requested:
+                raise OperationCancelled(state.operation_id)
+            levels = state.levels
+            if parent is None:
+                if state._completed is not None:
+                    msg = f"operation {state.operation_id!r} already ended ({state.status.value})"
+                    raise LevelEndedError(msg)
+                if local_id is None:
+                    local_id = state._next_seq(None)
+                full_id = local_id if type(local_id) is str else str(local_id)
+                level.parent_id = None
+            else:
+                if parent._completed is not None:
+                    msg = f"level {parent.level_id!r} already ended ({parent.status.value})"
+                    raise LevelEndedError(msg)
+                parent_id = level.parent_id = parent.level_id
+                if local_id is None:
+                    local_id = state._next_seq(parent_id)
+                full_id = f"{parent_id}:{local_id}"
+            if full_id in levels:
+                full_id = state._unique_id(full_id)
+            level.level_id = state.last_level_id = full_id
+            level._started = _monotonic()
+            level._completed = None
+            levels[full_id] = level
+            if parent is None:
+                state.root_level_ids.append(full_id)
+            else:
+                children = parent._children
+                if children is None:
+                    parent._children = SnapshotDict({full_id: level})
+                else:
+                    children[full_id] = level
+        if self._listeners:
+            self._emit("updated", state)
+        return level
+
+    def _update(
+        self,
+        state: ProgressState,
+        level: ProgressLevel,
+        current: int | float | None,
+        total: int | float | None,
+        message: str | None,
+        increment: int | float,
+        metadata: dict[str, Any],
+    ) -> None:
+        _check_update(current, total, message, increment)
+        with self._lock:
+            if state._cancel_requested:
+                raise OperationCancelled(state.operation_id)
+            level._check_open()
+            if increment:
+                _check_increment(level, current, increment)
+            level._apply(current, total, message, increment, metadata)
+            state.last_level_id = level.level_id
+        if self._listeners:
+            self._emit("updated", state)
+
+    def _increment(self, state: ProgressState, level: ProgressLevel, amount: int | float) -> None:
+        with self._lock:
+            if state._cancel_requested:
+                raise OperationCancelled(state.operation_id)
+            if level.status is not RUNNING:
+                level._check_open()
+                level._apply(None, None, None, 0, {})
+            level.current += amount
+            state.last_level_id = level.level_id
+        if self._listeners:
+            self._emit("updated", state)
+
+    def _update_operation(
+        self,
+        state: ProgressState,
+        current: int | float | None,
+        total: int | float | None,
+        message: str | None,
+        increment: int | float,
+        metadata: dict[str, Any],
+    ) -> None:
+        _check_update(current, total, message, increment)
+        with self._lock:
+            if state._cancel_requested:
+                raise OperationCancelled(state.operation_id)
+            if state._completed is not None:
+                msg = f"operation {state.operation_id!r} already ended ({state.status.value})"
+                raise LevelEndedError(msg)
+            if current is not None:
+                state.current = current
+            if increment:
+                state.current += increment
+            if total is not None:
+                state._total = total
+            if message is not None:
+                state.message = message
+            if metadata:
+                state.metadata.update(metadata)
+        if self._listeners:
+            self._emit("updated", state)
+
+    def _end_level(
+        self,
+        state: ProgressState,
+        level: ProgressLevel,
+        status: ProgressStatus,
+        exc: BaseException | None,
+    ) -> None:
+        """End a level from a handle's ``__exit__``; no-op if already ended."""
+        if exc is not None:
+            error: str | None = exception_message(exc)
+            details: dict[str, Any] | None = exception_details(exc)
+        else:
+            error = details = None
+        with self._lock:
+            if level._completed is not None:
+                return
+            now = level._completed = _monotonic()
+            level.status = status
+            if error is not None:
+                level.error = error
+                level.error_details = details
+            if level._children:
+                _close_open(level, status, error, details, now, False)
+            state.last_level_id = level.level_id
+        if self._listeners:
+            self._emit("updated", state)
+
+    # -- queries --------------------------------------------------------------
+
+    def get_state(self, operation_id: str) -> ProgressState | None:
+        """The active operation with this id, or None."""
+        return self._active.get(str(operation_id))
+
+    def get_operation(self, operation_id: str) -> ProgressState | None:
+        """The operation with this id, active or in history, or None."""
+        op_id = str(operation_id)
+        state = self._active.get(op_id)
+        if state is not None:
+            return state
+        with self._lock:
+            for old in reversed(self._history):
+                if old.operation_id == op_id:
+                    return old
+        return None
+
+    def get_all_active(self) -> list[ProgressState]:
+        """The running operations, oldest first."""
+        with self._lock:
+            return list(self._active.values())
+
+    get_active_operations = get_all_active
+
+    def get_history(
+        self, operation_type: str | None = None, limit: int = 100
+    ) -> list[ProgressState]:
+        """Finished operations, oldest first and newest last (at most ``limit``)."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            msg = f"limit must be a non-negative int, got {limit!r}"
+            raise ValueError(msg)
+        with self._lock:
+            items = list(self._history)
+        if operation_type is not None:
+            items = [s for s in items if s.operation_type == operation_type]
+        return items[-limit:] if limit else []
+
+    def clear_history(self) -> None:
+        """Forget every finished operation."""
+        with self._lock:
+            self._history.clear()
+
+
+ProgressStore = ProgressEventStore
+
+
+def _error_fields(
+    state: ProgressState, status: ProgressStatus
+) -> tuple[str | None, dict[str, Any] | None]:
+    if status is FAILED:
+        return state.error, state.error_details
+    return None, None
+
+
+def _close_open(
+    level: ProgressLevel,
+    status: ProgressStatus,
+    error: str | None,
+    details: dict[str, Any] | None,
+    now: float,
+    include_self: bool,
+) -> None:
+    """End what is still open below (and optionally at) ``level``.
+
+    Running levels follow the outcome; pending ones stay pending when the
+    outcome is success (they never ran) and are cancelled otherwise.
+    """
+    stack = [level] if include_self else list(dict.values(level._children or {}))
+    while stack:
+        node = stack.pop()
+        if node._completed is not None:
+            continue
+        if node._children:
+            stack.extend(dict.values(node._children))
+        if node.status is PENDING:
+            if status is COMPLETED:
+                continue
+            node._end(CANCELLED, now)
+            continue
+        if status is FAILED:
+            node.error = error
+            node.error_details = dict(details) if details else None
+        node._end(status, now)
+
+
+def _check_update(
+    current: int | float | None,
+    total: int | float | None,
+    message: str | None,
+    increment: int | float,
+) -> None:
+    if current is not None:
+        check_amount("current", current)
+    if total is not None:
+        check_amount("total", total)
+    check_text("message", message)
+    if increment and (isinstance(increment, bool) or not isinstance(increment, (int, float))):
+        msg = f"increment must be a number, got {increment!r}"
+        raise TypeError(msg)
+
+
+def _check_increment(
+    level: ProgressLevel, current: int | float | None, increment: int | float
+) -> None:
+    base = level.current if current is None else current
+    check_amount("current", base + increment)
+
+
+_global_lock = threading.Lock()
+_global_store: ProgressEventStore | None = None
+
+
+def get_progress_store() -> ProgressEventStore:
+    """The process-wide store (created on first use)."""
+    global _global_store
+    store = _global_store
+    if store is None:
+        with _global_lock:
+            if _global_store is None:
+                _global_store = ProgressEventStore()
+            store = _global_store
+    return store
+
+
+def reset_progress_store(store: ProgressEventStore | None = None) -> ProgressEventStore:
+    """Replace the process-wide store (a new empty one unless given) and return it."""
+    global _global_store
+    with _global_lock:
+        _global_store = store if store is not None else ProgressEventStore()
+        return _global_store
