@@ -1,0 +1,57 @@
+"""Shared measuring helpers for the benchmark scripts.
+
+Every row is measured in the same process, back to back with its anchor, as
+the best of several repeats (the least disturbed run), in microseconds per
+operation.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Row", "best_of", "print_table"]
+
+
+@dataclass
+class Row:
+    """One line of the benchmark table."""
+
+    what: str
+    ours_us: float
+    anchor: str = ""
+    anchor_us: float | None = None
+    target: str = ""
+    ok: bool | None = None
+
+    @property
+    def ratio(self) -> str:
+        if not self.anchor_us:
+            return ""
+        return f"{self.ours_us / self.anchor_us:.2f}x"
+
+
+def best_of(run: Callable[[int], None], n: int, repeat: int = 5) -> float:
+    """Microseconds per operation: ``run(n)`` performs n operations."""
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        run(n)
+        best = min(best, time.perf_counter() - start)
+    return best / n * 1e6
+
+
+def print_table(rows: list[Row]) -> None:
+    """A Markdown table (paste-able into notes and docs)."""
+    print("| what | progresstree | anchor | anchor value | ratio | target | met |")
+    print("| --- | ---: | --- | ---: | ---: | --- | --- |")
+    for row in rows:
+        anchor_value = "" if row.anchor_us is None else f"{row.anchor_us:.3f}"
+        met = "" if row.ok is None else ("yes" if row.ok else "NO")
+        print(
+            f"| {row.what} | {row.ours_us:.3f} | {row.anchor} | {anchor_value} "
+            f"| {row.ratio} | {row.target} | {met} |"
+        )
