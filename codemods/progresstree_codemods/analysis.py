@@ -17,6 +17,7 @@ import libcst.matchers as m
 
 _ABSTRACT_DECORATORS = frozenset({"abstractmethod", "abstractproperty", "overload"})
 _SAFE_LEN_FACTORIES = frozenset({"list", "tuple", "sorted", "dict", "set", "frozenset"})
+_SIZED_DISPLAYS = (cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.SetComp, cst.DictComp)
 
 # Names that mark a function as already reporting progress, whatever module they
 # came from: the progresstree API and the reference application's helpers.
@@ -158,12 +159,10 @@ class _UnconditionalReads(cst.CSTVisitor):
         return True
 
     def visit_Call(self, node: cst.Call) -> bool:
-        if m.matches(node, m.Call(func=m.Name(), args=[m.Arg(value=m.Name(), keyword=None)])):
-            func = node.func
-            arg = node.args[0].value
-            if isinstance(func, cst.Name) and isinstance(arg, cst.Name):
-                if arg.value == self.variable:
-                    self.calls.add(func.value)
+        if len(node.args) == 1 and isinstance(node.func, cst.Name):
+            argument = node.args[0]
+            if m.matches(argument, m.Arg(value=m.Name(self.variable), keyword=None, star="")):
+                self.calls.add(node.func.value)
         return True
 
     def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
@@ -354,8 +353,9 @@ def last_assigned_value(
     """
     value: cst.BaseExpression | None = None
     for statement in statements:
-        if _is_plain_assignment_to(statement, variable):
-            assert isinstance(statement, cst.SimpleStatementLine)
+        if _is_plain_assignment_to(statement, variable) and isinstance(
+            statement, cst.SimpleStatementLine
+        ):
             small = statement.body[0]
             if isinstance(small, (cst.Assign, cst.AnnAssign)):
                 value = small.value
@@ -385,11 +385,9 @@ def len_is_safe(
     value = last_assigned_value(statements, variable)
     if value is None:
         return False
-    if isinstance(value, (cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp)):
+    if isinstance(value, _SIZED_DISPLAYS):
         return True
-    if isinstance(value, (cst.SetComp, cst.DictComp)):
-        return True
-    return m.matches(value, m.Call(func=m.Name())) and (
+    return (
         isinstance(value, cst.Call)
         and isinstance(value.func, cst.Name)
         and value.func.value in _SAFE_LEN_FACTORIES

@@ -1,0 +1,78 @@
+"""Recognising the loops the codemod instruments, from their target variables.
+
+``for song in songs``, ``for i, action in enumerate(actions)`` and
+``for name, hook in hooks.items()`` all name the item they iterate over; the
+configured loop-variable patterns map that name to a level type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import libcst as cst
+import libcst.matchers as m
+
+from progresstree_codemods.config import CodemodConfig
+
+_ENUMERATE = m.Call(
+    func=m.Name("enumerate"),
+    args=[m.Arg(keyword=None, star=""), m.ZeroOrMore(m.Arg(star=""))],
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class LoopTarget:
+    """An instrumentable loop: which variable, which level, over which sequence."""
+
+    variable: str
+    level_type: str
+    index: str | None
+    """The counter of ``for i, item in enumerate(...)`` (a safe id), else None."""
+    sequence: cst.BaseExpression
+    """What the items come from: the loop's iterable, or enumerate's first argument."""
+    enumerated: bool
+    single_item: bool
+    """True when the loop variable is the whole item (paths like ``"id"`` apply)."""
+
+
+def _names(target: cst.BaseExpression) -> list[str] | None:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        names = []
+        for element in target.elements:
+            if not isinstance(element, cst.Element) or not isinstance(element.value, cst.Name):
+                return None
+            names.append(element.value.value)
+        return names
+    return None
+
+
+def loop_target(loop: cst.For, config: CodemodConfig) -> LoopTarget | None:
+    """The instrumentable loop variable of ``loop``, or None when there is none."""
+    names = _names(loop.target)
+    if not names:
+        return None
+    if isinstance(loop.target, cst.Name):
+        variable = names[0]
+        level = config.level_for(variable)
+        if level is None:
+            return None
+        return LoopTarget(variable, level, None, loop.iter, False, True)
+    if len(names) == 2 and m.matches(loop.iter, _ENUMERATE) and isinstance(loop.iter, cst.Call):
+        index, variable = names
+        level = config.level_for(variable)
+        if level is None:
+            return None
+        return LoopTarget(variable, level, index, loop.iter.args[0].value, True, True)
+    for variable in names:
+        level = config.level_for(variable)
+        if level is not None:
+            return LoopTarget(variable, level, None, loop.iter, False, False)
+    return None
+
+
+def iterates_tracked(loop: cst.For) -> bool:
+    """Whether the loop already goes through ``track_progress`` (directly or enumerated)."""
+    tracked = m.Call(func=m.Name("track_progress") | m.Attribute(attr=m.Name("track_progress")))
+    return m.matches(loop.iter, tracked) or bool(m.findall(loop.iter, tracked))

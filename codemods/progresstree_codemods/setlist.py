@@ -1,0 +1,269 @@
+"""Rewriting the methods of setlist services.
+
+In the method that processes a setlist, the loop over songs is wrapped in a
+``setlist_processing`` operation and each song runs in its own ``song``
+level; loops over actions (or any configured loop variable) in every method
+run each item in a level of its type.  With ``--style decorators`` the loops
+iterate over ``track_progress(..., level=...)`` instead and the setlist method
+gets ``@tracks.operation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+import libcst as cst
+import libcst.matchers as m
+
+from progresstree_codemods import analysis
+from progresstree_codemods import builders as b
+from progresstree_codemods.edits import EditSession
+from progresstree_codemods.loops import LoopTarget, iterates_tracked, loop_target
+
+_CONTEXT_METHODS = frozenset({"song", "action", "block", "subprocess"})
+
+
+class _LoopIndex(cst.CSTVisitor):
+    """Where each loop sits (the statements before it) and which loop is the songs loop."""
+
+    def __init__(self, session: EditSession) -> None:
+        self.session = session
+        self.preceding: dict[cst.For, list[cst.BaseStatement]] = {}
+        self.song_loop: cst.For | None = None
+        self.tracked = 0
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        for position, statement in enumerate(node.body):
+            if isinstance(statement, cst.For):
+                self.preceding[statement] = list(node.body[:position])
+
+    def visit_For(self, node: cst.For) -> None:
+        target = loop_target(node, self.session.config)
+        if target is None:
+            return
+        self.tracked += 1
+        if self.song_loop is None and target.level_type == "song":
+            self.song_loop = node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _first(candidates: Sequence[str], available: Collection[str]) -> str | None:
+    for candidate in candidates:
+        if candidate in available:
+            return candidate
+    return None
+
+
+class _LoopRewriter(cst.CSTTransformer):
+    """Instruments the loops of one method (not those of nested functions)."""
+
+    def __init__(
+        self,
+        session: EditSession,
+        index: _LoopIndex,
+        *,
+        progress: cst.BaseExpression,
+        setlist_id: str | None,
+        parameters: Collection[str],
+        taken: set[str],
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.index = index
+        self.progress = progress
+        self.setlist_id = setlist_id
+        self.parameters = parameters
+        self.taken = taken
+        self.changed = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def leave_For(
+        self, original_node: cst.For, updated_node: cst.For
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
+        target = loop_target(original_node, self.session.config)
+        if target is None or iterates_tracked(original_node):
+            return updated_node
+        self.changed = True
+        if self.session.decorators:
+            return self._track_loop(original_node, updated_node, target)
+        if original_node is self.index.song_loop and self.setlist_id is not None:
+            return self._setlist_loop(original_node, updated_node, target)
+        return self._level_loop(original_node, updated_node, target)
+
+    # -- context style -------------------------------------------------
+
+    def _safe_label(self, variable: str, attributes: Sequence[str], default: str) -> cst.Call:
+        args = [b.arg(b.name(variable)), *(b.arg(b.string(a)) for a in attributes)]
+        args.append(b.arg(b.string(default), "default"))
+        return b.call(b.name(self.session.api.name("safe_label")), *args)
+
+    def _labels(
+        self, original: cst.For, target: LoopTarget
+    ) -> tuple[cst.BaseExpression, cst.BaseExpression]:
+        """Id and name expressions that cannot fail where the loop body would not."""
+        config = self.session.config
+        reads = analysis.leading_reads(b.as_statements(original.body), target.variable)
+        id_attribute = _first(config.id_attributes, reads.attributes)
+        name_attribute = _first(config.name_attributes, reads.attributes)
+        level_id: cst.BaseExpression
+        if id_attribute is not None:
+            level_id = b.dotted(target.variable, id_attribute)
+        elif target.index is not None:
+            level_id = b.name(target.index)
+        else:
+            level_id = self._safe_label(target.variable, config.id_attributes, target.level_type)
+        level_name: cst.BaseExpression
+        if name_attribute is not None:
+            level_name = b.dotted(target.variable, name_attribute)
+        else:
+            level_name = self._safe_label(
+                target.variable, config.name_attributes, target.level_type
+            )
+        return level_id, level_name
+
+    def _level_call(
+        self, owner: cst.BaseExpression, level_type: str, labels: Sequence[cst.BaseExpression]
+    ) -> cst.Call:
+        args = [b.arg(label) for label in labels]
+        if level_type in _CONTEXT_METHODS:
+            return b.call(cst.Attribute(value=owner, attr=b.name(level_type)), *args)
+        return b.call(
+            cst.Attribute(value=owner, attr=b.name("level")), b.arg(b.string(level_type)), *args
+        )
+
+    def _level_loop(self, original: cst.For, updated: cst.For, target: LoopTarget) -> cst.For:
+        manager = self._level_call(self.progress, target.level_type, self._labels(original, target))
+        self.session.record(f"{target.level_type} level")
+        return updated.with_changes(body=b.wrap_suite(updated.body, manager))
+
+    def _setlist_name(
+        self, preceding: Sequence[cst.BaseStatement], sequence: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        """``setlist.name`` when already read, else a ``safe_label`` or an f-string."""
+        fallback: cst.BaseExpression = (
+            cst.parse_expression(f'f"Setlist {{{self.setlist_id}}}"')
+            if self.setlist_id and self.setlist_id in self.parameters
+            else b.string("Setlist")
+        )
+        source = sequence
+        if isinstance(sequence, cst.Name):
+            assigned = analysis.last_assigned_value(preceding, sequence.value)
+            source = assigned if assigned is not None else sequence
+        candidate = "setlist"
+        root = source
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if isinstance(root, cst.Name) and root is not source:
+            candidate = root.value
+        if not analysis.is_bound(preceding, candidate, self.parameters):
+            return fallback
+        config = self.session.config
+        reads = analysis.completed_reads(preceding, candidate)
+        attribute = _first(config.name_attributes, reads.attributes)
+        if attribute is not None:
+            return b.dotted(candidate, attribute)
+        args = [b.arg(b.name(candidate)), *(b.arg(b.string(a)) for a in config.name_attributes)]
+        args.append(b.arg(fallback, "default"))
+        return b.call(b.name(self.session.api.name("safe_label")), *args)
+
+    def _setlist_loop(self, original: cst.For, updated: cst.For, target: LoopTarget) -> cst.With:
+        preceding = self.index.preceding.get(original, [])
+        op = analysis.fresh_name(("op", "progress_op"), self.taken)
+        self.taken.add(op)
+        song_ctx = analysis.fresh_name(("song_ctx", "progress_song_ctx"), self.taken)
+        self.taken.add(song_ctx)
+        setlist_id: cst.BaseExpression = (
+            b.name(self.setlist_id) if self.setlist_id in self.parameters else b.string("setlist")
+        )
+        operation = b.call(
+            cst.Attribute(value=self.progress, attr=b.name("setlist_processing")),
+            b.arg(setlist_id),
+            b.arg(self._setlist_name(preceding, target.sequence)),
+        )
+        song = self._level_call(b.name(op), "song", self._labels(original, target))
+        loop = updated.with_changes(body=b.wrap_suite(updated.body, song, as_name=song_ctx))
+        self.session.record("setlist_processing")
+        self.session.record("song level")
+        wrapper = b.with_block(operation, [loop], as_name=op)
+        if not isinstance(target.sequence, cst.Name):
+            return wrapper
+        sequence = target.sequence.value
+        if analysis.len_is_safe(preceding, sequence, self.parameters):
+            size = b.call(b.name("len"), b.arg(b.name(sequence)))
+        else:
+            size = b.call(b.name(self.session.api.name("safe_len")), b.arg(b.name(sequence)))
+        set_total = b.statement(b.call(b.dotted(op, "set_total"), b.arg(size)))
+        inner = wrapper.body
+        return wrapper.with_changes(body=inner.with_changes(body=[set_total, *inner.body]))
+
+    # -- decorator style -----------------------------------------------
+
+    def _track_loop(self, original: cst.For, updated: cst.For, target: LoopTarget) -> cst.For:
+        config = self.session.config
+        args = [b.arg(target.sequence), b.arg(b.string(target.level_type), "level")]
+        if target.single_item:
+            read = {
+                node.attr.value
+                for node in m.findall(
+                    original.body, m.Attribute(value=m.Name(target.variable), attr=m.Name())
+                )
+                if isinstance(node, cst.Attribute)
+            }
+            id_attribute = _first(config.id_attributes, read)
+            name_attribute = _first(config.name_attributes, read)
+            if id_attribute is not None:
+                args.append(b.arg(b.string(id_attribute), "id_from"))
+            if name_attribute is not None:
+                args.append(b.arg(b.string(name_attribute), "name_from"))
+        tracked = b.call(b.name(self.session.api.name("track_progress")), *args)
+        self.session.record(f"track_progress(level={target.level_type!r})")
+        iterable = updated.iter
+        if target.enumerated and isinstance(iterable, cst.Call):
+            first, *rest = iterable.args
+            return updated.with_changes(
+                iter=iterable.with_changes(args=[first.with_changes(value=tracked), *rest])
+            )
+        return updated.with_changes(iter=tracked)
+
+
+def instrument_loops(
+    func: cst.FunctionDef,
+    session: EditSession,
+    *,
+    progress: cst.BaseExpression,
+    setlist_method: bool,
+) -> tuple[cst.FunctionDef, bool]:
+    """Instrument the loops of a service method; (new function, songs loop found)."""
+    index = _LoopIndex(session)
+    func.body.visit(index)
+    if not index.tracked:
+        return func, False
+    data = analysis.data_parameters(func)
+    rewriter = _LoopRewriter(
+        session,
+        index,
+        progress=progress,
+        setlist_id=(data[0] if data else "") if setlist_method else None,
+        parameters=analysis.all_parameter_names(func),
+        taken=analysis.names_in(func),
+    )
+    body = func.body.visit(rewriter)
+    if not rewriter.changed or not isinstance(body, cst.BaseSuite):
+        return func, False
+    return func.with_changes(body=body), setlist_method and index.song_loop is not None

@@ -1,0 +1,301 @@
+"""The transformation shared by every command: find target classes, edit methods.
+
+Commands differ only in which kinds of classes they edit (setlist services,
+block processors, or both); this module holds the visitor they all run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+from collections.abc import Sequence
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
+from libcst.metadata import PositionProvider
+
+from progresstree_codemods import analysis
+from progresstree_codemods import builders as b
+from progresstree_codemods.api import ApiNames
+from progresstree_codemods.blocks import instrument_process
+from progresstree_codemods.config import CodemodConfig, add_config_args, resolve_config
+from progresstree_codemods.edits import EditSession, inserted_counts
+from progresstree_codemods.loops import loop_target
+from progresstree_codemods.setlist import instrument_loops
+from progresstree_codemods.targets import BLOCK, SETLIST, TargetIndex
+
+NOTHING_TO_DO = "no setlist service or block processor to instrument"
+
+
+@dataclasses.dataclass
+class _ClassState:
+    kind: str | None
+    name: str
+    may_set_attribute: bool
+    """False when ``self._progress = ...`` could fail (``__slots__``, generated ``__init__``)."""
+    has_progress: bool
+    uses_self_progress: bool = False
+
+
+def _defines(cls: cst.ClassDef, names: set[str]) -> bool:
+    if not isinstance(cls.body, cst.IndentedBlock):
+        return False
+    for statement in cls.body.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value in names:
+            return True
+        if m.matches(
+            statement,
+            m.SimpleStatementLine(
+                body=[
+                    m.Assign(
+                        targets=[m.AssignTarget(target=m.Name(m.MatchIfTrue(names.__contains__)))]
+                    )
+                    | m.AnnAssign(target=m.Name(m.MatchIfTrue(names.__contains__)))
+                ]
+            ),
+        ):
+            return True
+    return False
+
+
+def _progress_assigned(cls: cst.ClassDef) -> bool:
+    """Whether ``__init__`` (or the class body) already sets ``_progress``."""
+    pattern = m.Assign(targets=[m.AssignTarget(target=m.Attribute(attr=m.Name("_progress")))])
+    return bool(m.findall(cls.body, pattern)) or _defines(cls, {"_progress"})
+
+
+def _has_mapped_loop(func: cst.FunctionDef, config: CodemodConfig) -> bool:
+    return any(
+        isinstance(loop, cst.For) and loop_target(loop, config) is not None
+        for loop in m.findall(func.body, m.For())
+    )
+
+
+class InstrumentTransformer(VisitorBasedCodemodCommand):
+    """Base of the commands; subclasses choose the kinds of classes they edit."""
+
+    DESCRIPTION = "Instrument setlist services and block processors with progresstree."
+    METADATA_DEPENDENCIES = (PositionProvider,)
+    KINDS: frozenset[str] = frozenset({SETLIST, BLOCK})
+
+    def __init__(
+        self,
+        context: CodemodContext,
+        style: str | None = None,
+        setlist_suffix: Sequence[str] | None = None,
+        setlist_method: Sequence[str] | None = None,
+        block_base: Sequence[str] | None = None,
+        block_method: Sequence[str] | None = None,
+        level: Sequence[tuple[str, str]] | None = None,
+        config: str | None = None,
+    ) -> None:
+        super().__init__(context)
+        self.config = resolve_config(
+            style=style,
+            setlist_suffix=setlist_suffix,
+            setlist_method=setlist_method,
+            block_base=block_base,
+            block_method=block_method,
+            level=level,
+            config=config,
+        )
+        self._targets: TargetIndex | None = None
+        self._session: EditSession | None = None
+        self._classes: list[_ClassState] = []
+        self._left_alone: collections.Counter[str] = collections.Counter()
+
+    @staticmethod
+    def add_args(arg_parser: argparse.ArgumentParser) -> None:
+        add_config_args(arg_parser)
+
+    # -- entry point ---------------------------------------------------
+
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        targets = TargetIndex(tree, self.config)
+        if SETLIST not in self.KINDS:
+            targets.setlist_names.clear()
+        if BLOCK not in self.KINDS:
+            targets.block_names.clear()
+        if not targets:
+            raise SkipFile(NOTHING_TO_DO)
+        self._targets = targets
+        inserted_counts(self.context)
+        result = super().transform_module(tree)
+        if not sum(inserted_counts(self.context).values()):
+            reasons = ", ".join(f"{n} {r}" for r, n in sorted(self._left_alone.items()))
+            raise SkipFile(f"nothing to instrument ({reasons})" if reasons else NOTHING_TO_DO)
+        return result
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._session = EditSession(
+            self.config, ApiNames(node, self.context), self.context, self.warn
+        )
+
+    @property
+    def session(self) -> EditSession:
+        if self._session is None:
+            msg = f"{type(self).__name__}.session used outside transform_module()"
+            raise RuntimeError(msg)
+        return self._session
+
+    # -- classes -------------------------------------------------------
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        kind = self._targets.kind(node) if self._targets is not None else None
+        may_set = not _defines(node, {"__slots__"}) and (
+            not node.decorators or _defines(node, {"__init__"})
+        )
+        self._classes.append(_ClassState(kind, node.name.value, may_set, _progress_assigned(node)))
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        state = self._classes.pop()
+        if state.uses_self_progress and not state.has_progress:
+            return self._add_progress_attribute(updated_node)
+        return updated_node
+
+    def _add_progress_attribute(self, cls: cst.ClassDef) -> cst.ClassDef:
+        body = list(b.as_statements(cls.body))
+        factory = self.session.api.name("get_progress_context")
+        for position, statement in enumerate(body):
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
+                body[position] = _append_to_init(statement, factory)
+                self.session.record("__init__ assignment")
+                break
+        else:
+            init = cst.parse_statement(
+                "def __init__(self, *args, **kwargs):\n"
+                "    super().__init__(*args, **kwargs)\n"
+                f"    self._progress = {factory}()\n"
+            )
+            position = next(
+                (i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef)), len(body)
+            )
+            if position < len(body):
+                first = body[position]
+                if isinstance(first, cst.FunctionDef):
+                    lines = list(first.leading_lines)
+                    blank = 0
+                    while blank < len(lines) and lines[blank].comment is None:
+                        blank += 1
+                    init = init.with_changes(leading_lines=lines[:blank])
+                    body[position] = first.with_changes(
+                        leading_lines=[cst.EmptyLine(), *lines[blank:]]
+                    )
+            else:
+                init = init.with_changes(leading_lines=[cst.EmptyLine()])
+            body.insert(position, init)
+            self.session.record("__init__ method")
+        if isinstance(cls.body, cst.IndentedBlock):
+            return cls.with_changes(body=cls.body.with_changes(body=body))
+        return cls.with_changes(body=cst.IndentedBlock(body=body))
+
+    # -- methods -------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        if not self._classes or self._classes[-1].kind is None:
+            return updated_node
+        state = self._classes[-1]
+        config = self.config
+        name = original_node.name.value
+        if state.kind == BLOCK:
+            if name not in config.block_methods:
+                return updated_node
+            if not self._may_edit(original_node, state):
+                return updated_node
+            result = instrument_process(updated_node, self.session, self.module, state.name)
+            if result is None:
+                self._leave_alone(original_node, state, "it takes no block parameter")
+                return updated_node
+            return result
+        if name.startswith("__") and name.endswith("__"):
+            return updated_node
+        setlist_method = name in config.setlist_methods
+        if not setlist_method and not _has_mapped_loop(original_node, config):
+            return updated_node
+        if not self._may_edit(original_node, state):
+            return updated_node
+        return self._instrument_service_method(updated_node, state, setlist_method)
+
+    def _instrument_service_method(
+        self, func: cst.FunctionDef, state: _ClassState, setlist_method: bool
+    ) -> cst.FunctionDef:
+        session = self.session
+        parameters = analysis.parameter_names(func)
+        instance_method = (
+            bool(parameters)
+            and not analysis.is_static(func)
+            and not any(analysis.decorator_name(d) == "classmethod" for d in func.decorators)
+        )
+        via_self = instance_method and state.may_set_attribute and not session.decorators
+        if session.decorators:
+            progress: cst.BaseExpression = b.name("unused")
+        elif via_self:
+            progress = b.dotted(parameters[0], "_progress")
+        else:
+            progress = b.call(b.name(session.api.name("get_progress_context")))
+        result, songs_loop = instrument_loops(
+            func, session, progress=progress, setlist_method=setlist_method
+        )
+        if result is func:
+            if setlist_method:
+                self.warn(f"{self._where(func, state)}: no loop over songs found")
+            return func
+        if via_self:
+            state.uses_self_progress = True
+        if session.decorators and songs_loop:
+            data = analysis.data_parameters(func)
+            args = [b.arg(b.string("setlist_processing"))]
+            if data:
+                args.append(b.arg(b.string(data[0]), "id_from"))
+            tracks = cst.Attribute(
+                value=b.name(session.api.name("tracks")), attr=b.name("operation")
+            )
+            decorator = cst.Decorator(decorator=b.call(tracks, *args))
+            session.record("@tracks.operation")
+            result = result.with_changes(decorators=[*result.decorators, decorator])
+        return result
+
+    def _may_edit(self, func: cst.FunctionDef, state: _ClassState) -> bool:
+        if analysis.is_abstract(func):
+            self._leave_alone(func, state, "abstract method")
+            return False
+        if analysis.is_stub_body(func):
+            self._leave_alone(func, state, "stub body")
+            return False
+        if analysis.uses_progress_api(func, self.session.api.existing()):
+            self._leave_alone(func, state, "already instrumented")
+            return False
+        return True
+
+    def _where(self, func: cst.FunctionDef, state: _ClassState) -> str:
+        position = self.get_metadata(PositionProvider, func, None)
+        line = f"line {position.start.line}: " if position is not None else ""
+        return f"{line}{state.name}.{func.name.value}"
+
+    def _leave_alone(self, func: cst.FunctionDef, state: _ClassState, reason: str) -> None:
+        self._left_alone[reason] += 1
+        self.warn(f"{self._where(func, state)} left alone: {reason}")
+
+
+def _append_to_init(init: cst.FunctionDef, factory: str) -> cst.FunctionDef:
+    """``self._progress = factory()`` as the last statement of ``__init__``."""
+    parameters = analysis.parameter_names(init)
+    owner = parameters[0] if parameters else "self"
+    assignment = cst.parse_statement(f"{owner}._progress = {factory}()\n")
+    statements = b.as_statements(init.body)
+    if statements and m.matches(statements[-1], m.SimpleStatementLine(body=[m.Return(value=None)])):
+        statements.insert(len(statements) - 1, assignment)
+    else:
+        statements.append(assignment)
+    if isinstance(init.body, cst.IndentedBlock):
+        return init.with_changes(body=init.body.with_changes(body=statements))
+    return init.with_changes(body=cst.IndentedBlock(body=statements))
