@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from progresstree_codemods.targets import SETLIST
 from progresstree_codemods import transformer
+from progresstree_codemods.targets import SETLIST
 
 
 class InstrumentSetlistServicesCommand(transformer.InstrumentTransformer):
