@@ -1,0 +1,193 @@
+"""Listener rules: ordering, isolation, re-entrance, throttling."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+
+from progresstree import ProgressContext, ProgressEventStore, ProgressState
+from progresstree.testing import RecordingListener
+
+
+def test_started_first_terminal_last(store: ProgressEventStore, progress: ProgressContext) -> None:
+    listener = RecordingListener()
+    store.add_callback(listener)
+    with progress.operation("op") as op, op.song("s", "S") as song:
+        song.increment()
+    types = listener.types()
+    assert types[0] == "started"
+    assert types[-1] == "completed"
+    assert set(types[1:-1]) == {"updated"}
+    assert len(types) == 5  # started, open, increment, close, completed
+
+
+def test_raising_listener_is_logged_and_isolated(
+    store: ProgressEventStore, progress: ProgressContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(event: str, state: ProgressState) -> None:
+        raise RuntimeError("listener bug")
+
+    good = RecordingListener()
+    store.add_callback(broken)
+    store.add_callback(good)
+    with caplog.at_level(logging.ERROR, logger="progresstree"):
+        with progress.operation("op") as op, op.song("s", "S") as song:
+            song.update(current=1)
+            result = "work finished"
+    assert result == "work finished"
+    assert good.types()[-1] == "completed"
+    assert "listener bug" in caplog.text
+    assert any(r.name == "progresstree" for r in caplog.records)
+
+
+def test_listener_may_read_and_write_the_store(
+    store: ProgressEventStore, progress: ProgressContext
+) -> None:
+    seen: list[float] = []
+
+    def reentrant(event: str, state: ProgressState) -> None:
+        seen.append(state.get_overall_progress()["percentage"])
+        store.get_all_active()
+        state.to_dict()
+        if event == "started":
+            store.add_level(state.operation_id, "from-listener", "note", "N")
+
+    store.add_callback(reentrant)
+    done = threading.Event()
+
+    def job() -> None:
+        with progress.operation("op") as op, op.song("s", "S") as song:
+            song.update(current=1)
+        done.set()
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join(5)
+    assert done.is_set(), "listener calling back into the store deadlocked"
+    assert "from-listener" in store.get_history()[-1].levels
+
+
+def test_removed_listener_hears_nothing(
+    store: ProgressEventStore, progress: ProgressContext
+) -> None:
+    listener = RecordingListener()
+    store.add_callback(listener)
+    store.remove_callback(listener)
+    store.remove_callback(listener)  # removing twice is harmless
+    with progress.operation("op"):
+        pass
+    assert listener.events == []
+    assert not store.has_listeners
+
+
+def test_aliases(store: ProgressEventStore) -> None:
+    listener = RecordingListener()
+    store.add_listener(listener)
+    assert store.has_listeners
+    store.remove_listener(listener)
+    assert not store.has_listeners
+
+
+def test_bad_callback_and_interval_rejected(store: ProgressEventStore) -> None:
+    with pytest.raises(TypeError, match="callable"):
+        store.add_callback("not callable")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="min_interval"):
+        store.add_callback(lambda e, s: None, min_interval=-1)
+
+
+def test_throttled_listener_coalesces_and_delivers_newest(
+    store: ProgressEventStore, progress: ProgressContext
+) -> None:
+    interval = 0.05
+    listener = RecordingListener()
+    store.add_callback(listener, min_interval=interval)
+    with progress.operation("op") as op, op.song("s", "S", total=1000) as song:
+        for _ in range(1000):
+            song.increment()
+        level = op.state.levels["s"]
+        # Work goes quiet: the newest state must arrive within 2 x interval.
+        deadline = time.monotonic() + 2 * interval
+        while time.monotonic() < deadline:
+            time.sleep(0.005)
+        updates = [e for e in listener.events if e.event_type == "updated"]
+        assert len(updates) < 50
+        assert updates[-1].percentage >= 0  # newest state object delivered
+        assert level.current == 1000
+        last_seen_current = op.state.levels["s"].current
+        assert last_seen_current == 1000
+    types = listener.types()
+    assert types[0] == "started" and types[-1] == "completed"
+    assert types.count("completed") == 1
+
+
+def test_throttled_quiet_work_gets_the_newest_state(
+    store: ProgressEventStore, progress: ProgressContext
+) -> None:
+    interval = 0.1
+    currents: list[int] = []
+
+    def listener(event: str, state: ProgressState) -> None:
+        if event == "updated" and "s" in state.levels:
+            currents.append(int(state.levels["s"].current))
+
+    store.add_callback(listener, min_interval=interval)
+    with progress.operation("op") as op, op.song("s", "S") as song:
+        for _ in range(5):
+            song.increment()
+        start = time.monotonic()
+        while (not currents or currents[-1] != 5) and time.monotonic() - start < 1:
+            time.sleep(0.005)
+        waited = time.monotonic() - start
+    assert currents[-1] == 5
+    assert waited <= 2 * interval + 0.05
+
+
+def test_no_updated_after_terminal_with_throttling(
+    store: ProgressEventStore, progress: ProgressContext
+) -> None:
+    listener = RecordingListener()
+    store.add_callback(listener, min_interval=0.02)
+    for _ in range(20):
+        with progress.operation("op") as op, op.song("s", "S") as song:
+            for _ in range(50):
+                song.increment()
+    time.sleep(0.1)
+    per_op: dict[str, list[str]] = {}
+    for event in listener.events:
+        per_op.setdefault(event.operation_id, []).append(event.event_type)
+    for types in per_op.values():
+        assert types[0] == "started"
+        assert types[-1] == "completed"
+        assert types.count("completed") == 1
+
+
+def test_reads_from_another_thread_while_work_runs(
+    store: ProgressEventStore, progress: ProgressContext
+) -> None:
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader(state: ProgressState) -> None:
+        while not stop.is_set():
+            try:
+                state.to_dict()
+                state.get_overall_progress()
+                for _ in state.levels:
+                    pass
+                list(state.levels.items())
+            except BaseException as exc:
+                errors.append(exc)
+                return
+
+    with progress.operation("op") as op:
+        thread = threading.Thread(target=reader, args=(op.state,))
+        thread.start()
+        for i in range(3000):
+            with op.song(i, "S") as song:
+                song.increment()
+        stop.set()
+        thread.join()
+    assert errors == []
