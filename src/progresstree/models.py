@@ -14,6 +14,7 @@ datetimes only when read.
 
 from __future__ import annotations
 
+import math
 import traceback
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -692,6 +693,8 @@ class ProgressState:
             eta = 0.0
         elif fraction > 0.0 and self.status is RUNNING:
             eta = elapsed * (1.0 - fraction) / fraction
+            if not math.isfinite(eta):
+                eta = None
         else:
             eta = None
         return {
