@@ -90,9 +90,10 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         block_method: Sequence[str] | None = None,
         level: Sequence[tuple[str, str]] | None = None,
         config: str | None = None,
+        settings: CodemodConfig | None = None,
     ) -> None:
         super().__init__(context)
-        self.config = resolve_config(
+        self.config = settings or resolve_config(
             style=style,
             setlist_suffix=setlist_suffix,
             setlist_method=setlist_method,

@@ -1,0 +1,102 @@
+"""Per-file outcomes and the summary ``progresstree codemod`` prints.
+
+Worker processes of libcst's parallel runner cannot hand objects back to the
+caller, so each one writes its file's outcome as a small JSON record into a
+directory the caller reads afterwards.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+CHANGED = "changed"
+SKIPPED = "skipped"
+FAILED = "failed"
+
+
+@dataclasses.dataclass
+class FileReport:
+    """What happened to one file."""
+
+    path: str
+    status: str
+    reason: str = ""
+    inserted: dict[str, int] = dataclasses.field(default_factory=dict)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    diff: str = ""
+
+    def save(self, directory: str) -> None:
+        digest = hashlib.sha1(self.path.encode("utf-8", "surrogateescape")).hexdigest()
+        record = Path(directory, f"{digest}.json")
+        temporary = record.with_suffix(".tmp")
+        temporary.write_text(json.dumps(dataclasses.asdict(self)), encoding="utf-8")
+        os.replace(temporary, record)
+
+    @classmethod
+    def load_all(cls, directory: str) -> dict[str, FileReport]:
+        reports = {}
+        for record in Path(directory).glob("*.json"):
+            data = json.loads(record.read_text(encoding="utf-8"))
+            report = cls(**data)
+            reports[report.path] = report
+        return reports
+
+
+def _quiet(reason: str, quiet: set[str]) -> bool:
+    """Skips that are the normal case for most files are not listed one by one."""
+    return reason in quiet or reason.startswith(("nothing to instrument", "no setlist service"))
+
+
+def _describe(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items(), key=lambda kv: kv[0]))
+
+
+@dataclasses.dataclass
+class Summary:
+    """Outcome of one run over a set of paths."""
+
+    reports: list[FileReport]
+    writes: bool
+
+    def by_status(self, status: str) -> list[FileReport]:
+        return [r for r in self.reports if r.status == status]
+
+    @property
+    def inserted(self) -> collections.Counter[str]:
+        total: collections.Counter[str] = collections.Counter()
+        for report in self.reports:
+            total.update(report.inserted)
+        return total
+
+    def lines(self, *, verbose: bool = False, quiet_reasons: Iterable[str] = ()) -> list[str]:
+        """Human-readable summary: one line per notable file, then the totals."""
+        quiet = set(quiet_reasons)
+        changed_word = "changed" if self.writes else "would change"
+        lines = []
+        for report in sorted(self.reports, key=lambda r: r.path):
+            if report.status == CHANGED:
+                lines.append(f"{changed_word}: {report.path} ({_describe(report.inserted)})")
+            elif report.status == FAILED:
+                lines.append(f"failed: {report.path}: {report.reason}")
+            elif verbose or (
+                report.reason not in quiet and not report.reason.startswith("nothing to instrument")
+            ):
+                lines.append(f"skipped: {report.path}: {report.reason}")
+            if verbose or report.status == CHANGED:
+                lines.extend(f"  warning: {w}" for w in report.warnings)
+        changed = len(self.by_status(CHANGED))
+        lines.append(
+            f"{len(self.reports)} files: {changed} {changed_word}, "
+            f"{len(self.by_status(SKIPPED))} skipped, {len(self.by_status(FAILED))} failed"
+        )
+        inserted = self.inserted
+        if inserted:
+            verb = "inserted" if self.writes else "would insert"
+            lines.append(f"{verb}: {_describe(inserted)}")
+        return lines
