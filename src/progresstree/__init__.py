@@ -9,7 +9,9 @@ and nest by following the running code.
 
 from __future__ import annotations
 
-from .concurrency import ThreadPoolExecutor, carry
+from typing import TYPE_CHECKING, Any
+
+from .concurrency import carry
 from .context import (
     LevelContext,
     LevelHandle,
@@ -29,6 +31,27 @@ from .store import (
 )
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from ._threads import ThreadPoolExecutor
+
+# Public names whose modules are slow to import: loaded on first access.
+_LAZY = {
+    "ThreadPoolExecutor": "._threads",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        msg = f"module 'progresstree' has no attribute {name!r}"
+        raise AttributeError(msg)
+    import importlib
+
+    value = getattr(importlib.import_module(module_name, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "LevelContext",

@@ -9,7 +9,10 @@ once at import, so the hot path never calls ``datetime.now()``.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = ["datetime_to_monotonic", "monotonic", "monotonic_to_datetime"]
 
@@ -19,11 +22,15 @@ _WALL_OFFSET = time.time() - time.perf_counter()
 
 def monotonic_to_datetime(seconds: float) -> datetime:
     """The UTC wall-clock time of a monotonic reading."""
+    from datetime import datetime, timezone
+
     return datetime.fromtimestamp(seconds + _WALL_OFFSET, tz=timezone.utc)
 
 
 def datetime_to_monotonic(value: datetime) -> float:
     """The monotonic reading that corresponds to a wall-clock time."""
+    from datetime import timezone
+
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.timestamp() - _WALL_OFFSET

@@ -2,19 +2,19 @@
 
 asyncio tasks copy the context they are created in, so they nest by
 themselves. Thread pools do not: ``carry(fn)`` captures the caller's context
-and runs ``fn`` in a copy of it, and :class:`ThreadPoolExecutor` does that for
-every ``submit`` and ``map``.
+and runs ``fn`` in a copy of it; :class:`progresstree.ThreadPoolExecutor`
+(in ``_threads.py``, imported on first use) does that for every ``submit``
+and ``map``.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextvars
 import functools
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
-__all__ = ["ThreadPoolExecutor", "carry"]
+__all__ = ["carry"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -33,13 +33,3 @@ def carry(fn: Callable[_P, _R]) -> Callable[_P, _R]:
         return captured.copy().run(fn, *args, **kwargs)
 
     return run_in_captured
-
-
-class ThreadPoolExecutor(concurrent.futures.ThreadPoolExecutor):
-    """A thread pool whose tasks run under the level current at submission."""
-
-    def submit(
-        self, fn: Callable[..., _R], /, *args: Any, **kwargs: Any
-    ) -> concurrent.futures.Future[_R]:
-        captured = contextvars.copy_context()
-        return super().submit(captured.run, fn, *args, **kwargs)

@@ -19,13 +19,13 @@ Callbacks run outside the store's lock, so they may call any store API.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ._clock import monotonic
+from ._logging import logger
 
 if TYPE_CHECKING:
     from .models import ProgressState
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["Listener", "Subscription", "ThrottledSubscription"]
 
 Listener = Callable[[str, "ProgressState"], object]
-_log = logging.getLogger("progresstree")
 _UPDATED = "updated"
 
 
@@ -41,7 +40,7 @@ def _call(callback: Listener, event: str, state: ProgressState) -> None:
     try:
         callback(event, state)
     except Exception:
-        _log.exception(
+        logger().exception(
             "progress listener %r raised on %r event of operation %r",
             callback,
             event,

@@ -15,17 +15,18 @@ datetimes only when read.
 from __future__ import annotations
 
 import math
-import traceback
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._clock import datetime_to_monotonic, monotonic, monotonic_to_datetime
 from ._json import json_safe
 from ._validate import check_amount, check_text
 from .errors import LevelEndedError
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = [
     "ProgressLevel",
@@ -97,6 +98,8 @@ class SnapshotDict(dict[_K, _V]):
 
 def exception_details(exc: BaseException) -> dict[str, Any]:
     """The ``error_details`` recorded for an exception."""
+    import traceback
+
     kind = type(exc)
     return {
         "exception_type": kind.__name__,

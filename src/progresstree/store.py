@@ -13,13 +13,13 @@ released, and not at all when none is attached.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections import deque
 from typing import Any
 
 from ._clock import monotonic as _monotonic
+from ._logging import logger
 from ._validate import check_amount, check_text
 from .errors import LevelEndedError, OperationCancelled
 from .listeners import Listener, Subscription, ThrottledSubscription
@@ -45,7 +45,6 @@ __all__ = [
     "reset_progress_store",
 ]
 
-_log = logging.getLogger("progresstree")
 _new_level = object.__new__
 _TERMINAL_EVENT = {COMPLETED: "completed", FAILED: "failed", CANCELLED: "cancelled"}
 
@@ -232,12 +231,12 @@ class ProgressEventStore:
         with self._lock:
             state = self._active.get(str(operation_id))
             if state is None or state._completed is not None:
-                _log.debug("add_level: unknown or ended operation %r", operation_id)
+                logger().debug("add_level: unknown or ended operation %r", operation_id)
                 return None
             if parent_id is not None:
                 parent = state.levels.get(str(parent_id))
                 if parent is None or parent._completed is not None:
-                    _log.debug("add_level: unknown or ended parent %r", parent_id)
+                    logger().debug("add_level: unknown or ended parent %r", parent_id)
                     return None
             level = state.add_level(level_id, level_type, name, parent_id, total, **metadata)
         if self._listeners:
@@ -347,7 +346,7 @@ class ProgressEventStore:
     def _active_state(self, operation_id: str) -> ProgressState | None:
         state = self._active.get(str(operation_id))
         if state is None:
-            _log.debug("unknown or finished operation %r", operation_id)
+            logger().debug("unknown or finished operation %r", operation_id)
         return state
 
     def _open_pair(
@@ -355,11 +354,11 @@ class ProgressEventStore:
     ) -> tuple[ProgressState, ProgressLevel] | None:
         state = self._active.get(str(operation_id))
         if state is None:
-            _log.debug("%s: unknown or finished operation %r", what, operation_id)
+            logger().debug("%s: unknown or finished operation %r", what, operation_id)
             return None
         level = state.levels.get(str(level_id))
         if level is None or level._completed is not None:
-            _log.debug("%s: unknown or ended level %r in %r", what, level_id, operation_id)
+            logger().debug("%s: unknown or ended level %r in %r", what, level_id, operation_id)
             return None
         return state, level
 
