@@ -59,7 +59,7 @@ def _track_loops(
                 args.append(b.arg(b.string(_message(module, statement))))
             else:
                 args.append(b.arg(b.string(_message(module, statement)), "message"))
-            tracked = b.call(b.name(session.api.name("track_progress")), *args)
+            tracked = session.call(b.name(session.api.name("track_progress")), *args)
             session.record("track_progress")
             result.append(statement.with_changes(iter=tracked))
         else:
@@ -78,7 +78,7 @@ def instrument_process(
     docstring, rest = analysis.split_docstring(b.as_statements(func.body))
     if session.decorators:
         decorator = cst.Decorator(
-            decorator=b.call(
+            decorator=session.call(
                 b.name(session.api.name("tracks")),
                 b.arg(b.string("block")),
                 b.arg(b.string(f"{block}.id"), "id_from"),
@@ -94,7 +94,7 @@ def instrument_process(
     read = analysis.leading_reads(rest, block).attributes
     taken = analysis.names_in(func)
     op = analysis.fresh_name(("op", "progress_op"), taken)
-    manager = b.call(
+    manager = session.call(
         b.dotted_call(session.api.name("get_progress_context"), "block_execution"),
         b.arg(_label(session, block, "id", read, "block")),
         b.arg(_label(session, block, "name", read, class_name)),

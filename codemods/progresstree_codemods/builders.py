@@ -45,8 +45,30 @@ def arg(value: cst.BaseExpression, keyword: str | None = None) -> cst.Arg:
     )
 
 
-def call(func: cst.BaseExpression, *args: cst.Arg) -> cst.Call:
-    return cst.Call(func=func, args=args)
+WRAP_WIDTH = 64
+"""Generated calls longer than this get one argument per line, like black and ruff do."""
+
+_RENDERER = cst.Module(body=[])
+
+
+def _line_break(indent: str) -> cst.ParenthesizedWhitespace:
+    return cst.ParenthesizedWhitespace(
+        first_line=cst.TrailingWhitespace(),
+        indent=True,
+        last_line=cst.SimpleWhitespace(indent),
+    )
+
+
+def call(func: cst.BaseExpression, *args: cst.Arg, indent: str = "    ") -> cst.Call:
+    """``func(args)``; one argument per line when the call would be long."""
+    node = cst.Call(func=func, args=args)
+    if not args or len(_RENDERER.code_for_node(node)) <= WRAP_WIDTH:
+        return node
+    wrapped = [
+        a.with_changes(comma=cst.Comma(whitespace_after=_line_break(indent))) for a in args[:-1]
+    ]
+    wrapped.append(args[-1].with_changes(comma=cst.Comma(whitespace_after=_line_break(""))))
+    return node.with_changes(whitespace_before_args=_line_break(indent), args=wrapped)
 
 
 def statement(expression: cst.BaseExpression) -> cst.SimpleStatementLine:

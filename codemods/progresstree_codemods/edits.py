@@ -10,8 +10,10 @@ import collections
 import dataclasses
 from collections.abc import Callable
 
+import libcst as cst
 from libcst.codemod import CodemodContext
 
+from progresstree_codemods import builders
 from progresstree_codemods.api import ApiNames
 from progresstree_codemods.config import CodemodConfig
 
@@ -35,9 +37,14 @@ class EditSession:
     api: ApiNames
     context: CodemodContext
     warn: Callable[[str], None]
+    indent: str = "    "
 
     def record(self, kind: str, count: int = 1) -> None:
         inserted_counts(self.context)[kind] += count
+
+    def call(self, func: cst.BaseExpression, *args: cst.Arg) -> cst.Call:
+        """A generated call, wrapped with this module's indentation when long."""
+        return builders.call(func, *args, indent=self.indent)
 
     @property
     def decorators(self) -> bool:

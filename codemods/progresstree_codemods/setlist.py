@@ -142,8 +142,8 @@ class _LoopRewriter(cst.CSTTransformer):
     ) -> cst.Call:
         args = [b.arg(label) for label in labels]
         if level_type in _CONTEXT_METHODS:
-            return b.call(cst.Attribute(value=owner, attr=b.name(level_type)), *args)
-        return b.call(
+            return self.session.call(cst.Attribute(value=owner, attr=b.name(level_type)), *args)
+        return self.session.call(
             cst.Attribute(value=owner, attr=b.name("level")), b.arg(b.string(level_type)), *args
         )
 
@@ -191,7 +191,7 @@ class _LoopRewriter(cst.CSTTransformer):
         setlist_id: cst.BaseExpression = (
             b.name(self.setlist_id) if self.setlist_id in self.parameters else b.string("setlist")
         )
-        operation = b.call(
+        operation = self.session.call(
             cst.Attribute(value=self.progress, attr=b.name("setlist_processing")),
             b.arg(setlist_id),
             b.arg(self._setlist_name(preceding, target.sequence)),
@@ -208,7 +208,7 @@ class _LoopRewriter(cst.CSTTransformer):
             size = b.call(b.name("len"), b.arg(b.name(sequence)))
         else:
             size = b.call(b.name(self.session.api.name("safe_len")), b.arg(b.name(sequence)))
-        set_total = b.statement(b.call(b.dotted(op, "set_total"), b.arg(size)))
+        set_total = b.statement(self.session.call(b.dotted(op, "set_total"), b.arg(size)))
         inner = wrapper.body
         return wrapper.with_changes(body=inner.with_changes(body=[set_total, *inner.body]))
 
@@ -231,7 +231,7 @@ class _LoopRewriter(cst.CSTTransformer):
                 args.append(b.arg(b.string(id_attribute), "id_from"))
             if name_attribute is not None:
                 args.append(b.arg(b.string(name_attribute), "name_from"))
-        tracked = b.call(b.name(self.session.api.name("track_progress")), *args)
+        tracked = self.session.call(b.name(self.session.api.name("track_progress")), *args)
         self.session.record(f"track_progress(level={target.level_type!r})")
         iterable = updated.iter
         if target.enumerated and isinstance(iterable, cst.Call):

@@ -130,8 +130,9 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         return result
 
     def visit_Module(self, node: cst.Module) -> None:
+        api = ApiNames(node, self.context)
         self._session = EditSession(
-            self.config, ApiNames(node, self.context), self.context, self.warn
+            self.config, api, self.context, self.warn, indent=node.default_indent
         )
 
     @property
@@ -184,10 +185,10 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
                         blank += 1
                     init = init.with_changes(leading_lines=lines[:blank])
                     body[position] = first.with_changes(
-                        leading_lines=[cst.EmptyLine(), *lines[blank:]]
+                        leading_lines=[cst.EmptyLine(indent=False), *lines[blank:]]
                     )
             else:
-                init = init.with_changes(leading_lines=[cst.EmptyLine()])
+                init = init.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
             body.insert(position, init)
             self.session.record("__init__ method")
         if isinstance(cls.body, cst.IndentedBlock):
@@ -242,7 +243,7 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         elif via_self:
             progress = b.dotted(parameters[0], "_progress")
         else:
-            progress = b.call(b.name(session.api.name("get_progress_context")))
+            progress = session.call(b.name(session.api.name("get_progress_context")))
         result, songs_loop = instrument_loops(
             func, session, progress=progress, setlist_method=setlist_method
         )
@@ -260,7 +261,7 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
             tracks = cst.Attribute(
                 value=b.name(session.api.name("tracks")), attr=b.name("operation")
             )
-            decorator = cst.Decorator(decorator=b.call(tracks, *args))
+            decorator = cst.Decorator(decorator=session.call(tracks, *args))
             session.record("@tracks.operation")
             result = result.with_changes(decorators=[*result.decorators, decorator])
         return result
