@@ -407,7 +407,7 @@ class ProgressContext:
 
     def block_execution(
         self, block_id: object, block_name: str, block_type: str = "", **metadata: Any
-    ) -> LevelHandle:
+    ) -> LevelContext | OperationContext:
         """A ``block_execution`` operation, or a ``block`` level inside a running level."""
         current = self._current()
         if current is not None:
@@ -425,7 +425,7 @@ class ProgressContext:
         name: str,
         total: int | float = 0,
         **metadata: Any,
-    ) -> LevelHandle:
+    ) -> LevelContext | OperationContext:
         """A child of the current level, or an operation of ``level_type``."""
         current = self._current()
         if current is not None:
@@ -435,13 +435,13 @@ class ProgressContext:
 
     def song(
         self, song_id: object, name: str, total: int | float = 0, **metadata: Any
-    ) -> LevelHandle:
+    ) -> LevelContext | OperationContext:
         """A ``song`` level under the current level."""
         return self.level("song", song_id, name, total, **metadata)
 
     def action(
         self, action_id: object, name: str, total: int | float = 0, **metadata: Any
-    ) -> LevelHandle:
+    ) -> LevelContext | OperationContext:
         """An ``action`` level under the current level."""
         return self.level("action", action_id, name, total, **metadata)
 
@@ -452,13 +452,13 @@ class ProgressContext:
         block_type: str = "",
         total: int | float = 0,
         **metadata: Any,
-    ) -> LevelHandle:
+    ) -> LevelContext | OperationContext:
         """A ``block`` level under the current level."""
         return self.level("block", block_id, name, total, block_type=block_type, **metadata)
 
     def subprocess(
         self, subprocess_id: object, name: str, total: int | float = 0, **metadata: Any
-    ) -> LevelHandle:
+    ) -> LevelContext | OperationContext:
         """A ``subprocess`` level under the current level."""
         return self.level("subprocess", subprocess_id, name, total, **metadata)
 

@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ._clock import monotonic
 from ._logging import logger
 
 if TYPE_CHECKING:
@@ -69,14 +68,21 @@ class Subscription:
 
 
 class ThrottledSubscription(Subscription):
-    """A listener that sees at most one ``updated`` per operation per interval."""
+    """A listener that sees at most one ``updated`` per operation per interval.
 
-    __slots__ = ("_armed", "_closed", "_last", "_pending", "_thread", "_wake", "interval")
+    The worker's side of an ``updated`` event is one dict store: the newest
+    state is parked per operation and a flusher thread delivers what is
+    parked, then sleeps for the interval. So the newest state arrives within
+    one interval, the worker never formats or waits, and a quiet operation
+    still gets its last update. ``started`` and terminal events are delivered
+    at once on the emitting thread, after dropping what is parked.
+    """
+
+    __slots__ = ("_armed", "_closed", "_pending", "_thread", "_wake", "interval")
 
     def __init__(self, callback: Listener, interval: float) -> None:
         super().__init__(callback)
         self.interval = interval
-        self._last: dict[str, float] = {}
         self._pending: dict[str, ProgressState] = {}
         self._armed = False
         self._closed = False
@@ -84,28 +90,13 @@ class ThrottledSubscription(Subscription):
         self._thread: threading.Thread | None = None
 
     def __call__(self, event: str, state: ProgressState) -> None:
-        op_id = state.operation_id
         if event == _UPDATED:
-            now = monotonic()
-            if now - self._last.get(op_id, -1e18) < self.interval:
-                # Coalesce: remember the newest state, let the flusher send it.
-                self._pending[op_id] = state
-                if not self._armed:
-                    self._arm()
-                return
-            with self._lock:
-                self._pending.pop(op_id, None)
-                if state.is_finished:
-                    return
-                self._last[op_id] = now
-                _call(self.callback, event, state)
+            self._pending[state.operation_id] = state
+            if not self._armed:
+                self._arm()
             return
         with self._lock:
-            self._pending.pop(op_id, None)
-            if state.is_finished:
-                self._last.pop(op_id, None)
-            else:
-                self._last[op_id] = monotonic()
+            self._pending.pop(state.operation_id, None)
             _call(self.callback, event, state)
 
     def _arm(self) -> None:
@@ -119,36 +110,29 @@ class ThrottledSubscription(Subscription):
         self._wake.set()
 
     def _flush_loop(self) -> None:
+        pending = self._pending
         while not self._closed:
             self._wake.wait()
             self._wake.clear()
-            while self._pending and not self._closed:
-                self._flush_due()
-            self._armed = False
-            if self._pending:  # raced with a producer that saw _armed == True
-                self._armed = True
-                self._wake.set()
-
-    def _flush_due(self) -> None:
-        interval = self.interval
-        now = monotonic()
-        wait = interval
-        for op_id in list(self._pending):
-            due = self._last.get(op_id, 0.0) + interval
-            if due > now:
-                wait = min(wait, due - now)
-                continue
-            with self._lock:
-                state = self._pending.pop(op_id, None)
-                if state is None or state.is_finished:
+            while not self._closed:
+                if pending:
+                    self._deliver_pending()
+                    time.sleep(self.interval)
                     continue
-                self._last[op_id] = monotonic()
-                _call(self.callback, _UPDATED, state)
-            wait = 0.0
-        if wait > 0.0:
-            time.sleep(wait)
+                self._armed = False
+                if not pending:  # else: raced with a producer that saw _armed
+                    break
+                self._armed = True
+
+    def _deliver_pending(self) -> None:
+        pending = self._pending
+        for op_id in list(pending):
+            with self._lock:
+                state = pending.pop(op_id, None)
+                if state is not None and not state.is_finished:
+                    _call(self.callback, _UPDATED, state)
 
     def close(self) -> None:
-        """Stop the flusher thread (pending coalesced updates are dropped)."""
+        """Stop the flusher thread (what is still parked is dropped)."""
         self._closed = True
         self._wake.set()
