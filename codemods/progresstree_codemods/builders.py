@@ -45,7 +45,7 @@ def arg(value: cst.BaseExpression, keyword: str | None = None) -> cst.Arg:
     )
 
 
-WRAP_WIDTH = 64
+WRAP_WIDTH = 70
 """Generated calls longer than this get one argument per line, like black and ruff do."""
 
 _RENDERER = cst.Module(body=[])
@@ -59,7 +59,12 @@ def _line_break(indent: str) -> cst.ParenthesizedWhitespace:
     )
 
 
-def call(func: cst.BaseExpression, *args: cst.Arg, indent: str = "    ") -> cst.Call:
+def call(func: cst.BaseExpression, *args: cst.Arg) -> cst.Call:
+    """``func(args)`` on one line (for calls nested in other generated calls)."""
+    return cst.Call(func=func, args=args)
+
+
+def wrapped_call(func: cst.BaseExpression, *args: cst.Arg, indent: str) -> cst.Call:
     """``func(args)``; one argument per line when the call would be long."""
     node = cst.Call(func=func, args=args)
     if not args or len(_RENDERER.code_for_node(node)) <= WRAP_WIDTH:

@@ -44,7 +44,7 @@ class EditSession:
 
     def call(self, func: cst.BaseExpression, *args: cst.Arg) -> cst.Call:
         """A generated call, wrapped with this module's indentation when long."""
-        return builders.call(func, *args, indent=self.indent)
+        return builders.wrapped_call(func, *args, indent=self.indent)
 
     @property
     def decorators(self) -> bool:
