@@ -199,10 +199,13 @@ class LevelHandle:
         try:
             _CURRENT.reset(token)
         except ValueError:
-            # Exited in another context (a generator resumed elsewhere, a
-            # handle passed to another task): fall back to the parent.
-            if _CURRENT.get() is self:
-                _CURRENT.set(self._parent)
+            self._restore_parent()
+
+    def _restore_parent(self) -> None:
+        # Exited in another context (a generator resumed elsewhere, a handle
+        # passed to another task): the token is not ours to reset there.
+        if _CURRENT.get() is self:
+            _CURRENT.set(self._parent)
 
 
 class OperationContext(LevelHandle):
@@ -323,15 +326,23 @@ class LevelContext(LevelHandle):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._deactivate()
+        token = self._token
+        if token is not None:
+            self._token = None
+            try:
+                _CURRENT.reset(token)
+            except ValueError:
+                self._restore_parent()
         level = self._level
-        if level is None:
-            return
         state = self._state
-        if state is None:
+        if level is None or state is None:
             return
-        status = _outcome(exc_type)
-        self._store._end_level(state, level, status, exc if status is FAILED else None)
+        if exc_type is None:
+            self._store._end_level(state, level, COMPLETED, None)
+        elif issubclass(exc_type, Exception):
+            self._store._end_level(state, level, FAILED, exc)
+        else:
+            self._store._end_level(state, level, CANCELLED, None)
 
     async def __aenter__(self) -> LevelContext:
         return self.__enter__()

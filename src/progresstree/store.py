@@ -374,7 +374,20 @@ class ProgressEventStore:
         total: int | float,
         metadata: dict[str, Any] | None,
     ) -> ProgressLevel:
-        # Hot path: the body of ProgressState._open_child, inlined.
+        """Create, insert and start a level (hot path of every ``with``).
+
+        ``local_id=None`` generates a per-parent counter id. Everything that
+        does not need the lock (the record, the id text) is done before it.
+        """
+        if parent is None:
+            parent_id = None
+            if local_id is None:
+                full_id = None
+            else:
+                full_id = local_id if type(local_id) is str else str(local_id)
+        else:
+            parent_id = parent.level_id
+            full_id = None if local_id is None else f"{parent_id}:{local_id}"
         level = _new_level(ProgressLevel)
         level.level_type = level_type
         level.name = name
@@ -383,32 +396,24 @@ class ProgressEventStore:
         level.total = total
         level.message = level.error = level.error_details = level._children = None
         level._metadata = metadata or None
-        with self._lock:
+        level.parent_id = parent_id
+        level._completed = None
+        level._started = _monotonic()
+        lock = self._lock
+        lock.acquire()
+        try:
             if state._cancel_requested:
                 raise OperationCancelled(state.operation_id)
+            if (state if parent is None else parent)._completed is not None:
+                raise LevelEndedError(_ended_message(state, parent))
+            if full_id is None:
+                seq = state._next_seq(parent_id)
+                full_id = str(seq) if parent_id is None else f"{parent_id}:{seq}"
             levels = state.levels
-            if parent is None:
-                if state._completed is not None:
-                    msg = f"operation {state.operation_id!r} already ended ({state.status.value})"
-                    raise LevelEndedError(msg)
-                if local_id is None:
-                    local_id = state._next_seq(None)
-                full_id = local_id if type(local_id) is str else str(local_id)
-                level.parent_id = None
-            else:
-                if parent._completed is not None:
-                    msg = f"level {parent.level_id!r} already ended ({parent.status.value})"
-                    raise LevelEndedError(msg)
-                parent_id = level.parent_id = parent.level_id
-                if local_id is None:
-                    local_id = state._next_seq(parent_id)
-                full_id = f"{parent_id}:{local_id}"
-            if full_id in levels:
+            if levels.setdefault(full_id, level) is not level:
                 full_id = state._unique_id(full_id)
+                levels[full_id] = level
             level.level_id = state.last_level_id = full_id
-            level._started = _monotonic()
-            level._completed = None
-            levels[full_id] = level
             if parent is None:
                 state.root_level_ids.append(full_id)
             else:
@@ -417,6 +422,8 @@ class ProgressEventStore:
                     parent._children = SnapshotDict({full_id: level})
                 else:
                     children[full_id] = level
+        finally:
+            lock.release()
         if self._listeners:
             self._emit("updated", state)
         return level
@@ -444,7 +451,9 @@ class ProgressEventStore:
             self._emit("updated", state)
 
     def _increment(self, state: ProgressState, level: ProgressLevel, amount: int | float) -> None:
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             if state._cancel_requested:
                 raise OperationCancelled(state.operation_id)
             if level.status is not RUNNING:
@@ -452,6 +461,8 @@ class ProgressEventStore:
                 level._apply(None, None, None, 0, {})
             level.current += amount
             state.last_level_id = level.level_id
+        finally:
+            lock.release()
         if self._listeners:
             self._emit("updated", state)
 
@@ -497,7 +508,9 @@ class ProgressEventStore:
             details: dict[str, Any] | None = exception_details(exc)
         else:
             error = details = None
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             if level._completed is not None:
                 return
             now = level._completed = _monotonic()
@@ -508,6 +521,8 @@ class ProgressEventStore:
             if level._children:
                 _close_open(level, status, error, details, now, False)
             state.last_level_id = level.level_id
+        finally:
+            lock.release()
         if self._listeners:
             self._emit("updated", state)
 
@@ -564,6 +579,12 @@ def _error_fields(
     if status is FAILED:
         return state.error, state.error_details
     return None, None
+
+
+def _ended_message(state: ProgressState, parent: ProgressLevel | None) -> str:
+    if parent is None:
+        return f"operation {state.operation_id!r} already ended ({state.status.value})"
+    return f"level {parent.level_id!r} already ended ({parent.status.value})"
 
 
 def _close_open(
