@@ -21,6 +21,7 @@ from .context import (
     get_progress_context,
 )
 from .errors import LevelEndedError, OperationCancelled, ProgressError
+from .instrument import track_progress, tracks
 from .models import ProgressLevel, ProgressState, ProgressStatus
 from .safe import safe_label, safe_len
 from .store import (
@@ -74,4 +75,6 @@ __all__ = [
     "reset_progress_store",
     "safe_label",
     "safe_len",
+    "track_progress",
+    "tracks",
 ]

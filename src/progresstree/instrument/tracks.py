@@ -1,0 +1,155 @@
+"""``@tracks``: a level around every call of a function, built on wrapt.
+
+``wrapt.FunctionWrapper`` keeps the signature, name, docstring,
+``__wrapped__`` and ``inspect`` results of the function and hands the wrapper
+``instance`` separately, which is how methods and classmethods are told from
+plain functions without guessing. Everything that can be decided once (the
+kind of function, where ids and names come from, the parameter positions) is
+decided here, at decoration time; the per-call wrappers only do what that
+call needs.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import wrapt
+
+from ._drivers import drive_async_generator, drive_generator
+from ._plan import CallPlan
+
+__all__ = ["tracks"]
+
+_F = TypeVar("_F")
+_Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
+
+
+def _sync_wrapper(plan: CallPlan) -> _Wrapper:
+    open_level = plan.open
+
+    def call_in_level(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        with open_level(instance, args, kwargs):  # type: ignore[attr-defined]
+            return wrapped(*args, **kwargs)
+
+    return call_in_level
+
+
+def _coroutine_wrapper(plan: CallPlan) -> _Wrapper:
+    open_level = plan.open
+
+    async def await_in_level(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        with open_level(instance, args, kwargs):  # type: ignore[attr-defined]
+            return await wrapped(*args, **kwargs)
+
+    return await_in_level
+
+
+def _generator_wrapper(plan: CallPlan) -> _Wrapper:
+    describe = plan.describe
+
+    def generate_in_level(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        return drive_generator(plan, describe(instance, args, kwargs), wrapped(*args, **kwargs))
+
+    return generate_in_level
+
+
+def _async_generator_wrapper(plan: CallPlan) -> _Wrapper:
+    describe = plan.describe
+
+    def agenerate_in_level(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        described = describe(instance, args, kwargs)
+        return drive_async_generator(plan, described, wrapped(*args, **kwargs))
+
+    return agenerate_in_level
+
+
+def _wrapper_for(func: Callable[..., Any], plan: CallPlan) -> _Wrapper:
+    if inspect.isasyncgenfunction(func):
+        return _async_generator_wrapper(plan)
+    if inspect.iscoroutinefunction(func):
+        return _coroutine_wrapper(plan)
+    if inspect.isgeneratorfunction(func):
+        return _generator_wrapper(plan)
+    return _sync_wrapper(plan)
+
+
+class _Tracks:
+    """The ``tracks`` decorator factory (``tracks.operation`` forces an operation)."""
+
+    __slots__ = ()
+
+    def __call__(
+        self,
+        level_type: str,
+        *,
+        id_from: str | None = None,
+        name_from: str | None = None,
+        total_from: str | None = None,
+        operation: bool = False,
+        **static_metadata: Any,
+    ) -> Callable[[_F], _F]:
+        """Open a ``level_type`` level around each call of the decorated function.
+
+        The level is a child of the current level; with none (or with
+        ``operation=True``) the call starts an operation of type
+        ``level_type``. ``id_from`` / ``name_from`` / ``total_from`` are path
+        expressions rooted at a parameter (``"song.id"``); ``static_metadata``
+        is copied into every level's metadata.
+        """
+        if not isinstance(level_type, str) or not level_type:
+            hint = " (write @tracks('song'), not bare @tracks)" if callable(level_type) else ""
+            msg = f"tracks: level_type must be a non-empty string, got {level_type!r}{hint}"
+            raise TypeError(msg)
+        if not isinstance(operation, bool):
+            msg = f"tracks: operation must be True or False, got {operation!r}"
+            raise TypeError(msg)
+        paths = {"id_from": id_from, "name_from": name_from, "total_from": total_from}
+
+        def decorate(target: _F) -> _F:
+            original: Any = target
+            func: Any = original
+            if isinstance(original, (classmethod, staticmethod)):
+                func = original.__func__
+            if not callable(func):
+                msg = f"@tracks({level_type!r}) needs a function, got {target!r}"
+                raise TypeError(msg)
+            plan = CallPlan(func, level_type, paths, operation, static_metadata)
+            wrapper: Any = wrapt.FunctionWrapper(original, _wrapper_for(func, plan))
+            return wrapper  # type: ignore[no-any-return]
+
+        return decorate
+
+    def operation(
+        self,
+        level_type: str,
+        *,
+        id_from: str | None = None,
+        name_from: str | None = None,
+        total_from: str | None = None,
+        **static_metadata: Any,
+    ) -> Callable[[_F], _F]:
+        """``tracks(level_type, operation=True, ...)``: each call is its own operation."""
+        return self(
+            level_type,
+            id_from=id_from,
+            name_from=name_from,
+            total_from=total_from,
+            operation=True,
+            **static_metadata,
+        )
+
+    def __repr__(self) -> str:
+        return "progresstree.tracks"
+
+
+tracks = _Tracks()
