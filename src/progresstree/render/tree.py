@@ -89,16 +89,25 @@ def _icon(status: ProgressStatus, frame: int) -> Text:
 
 
 def _table() -> Table:
+    # The numbers keep their width; name and message give way when narrow:
+    # rich only shrinks wrappable columns first, so those two are wrappable
+    # while their cells (``_cell``) refuse to wrap and end with an ellipsis.
     table = Table.grid(padding=(0, 1))
-    table.add_column(no_wrap=True, overflow="ellipsis", max_width=48)  # tree + name
+    table.add_column(max_width=48)  # tree + name
     table.add_column(no_wrap=True)  # bar
     table.add_column(justify="right", no_wrap=True)  # count
     table.add_column(justify="right", no_wrap=True)  # percentage
     table.add_column(justify="right", no_wrap=True, style="magenta")  # rate
     table.add_column(justify="right", no_wrap=True, style="blue")  # eta
     table.add_column(justify="right", no_wrap=True, style="dim")  # elapsed
-    table.add_column(no_wrap=True, overflow="ellipsis", max_width=60)  # message / error
+    table.add_column()  # message / error
     return table
+
+
+def _cell(text: Text) -> Text:
+    text.no_wrap = True
+    text.overflow = "ellipsis"
+    return text
 
 
 def _visible_children(
@@ -145,14 +154,14 @@ class _Builder:
                 detail.append(state.message, style="dim")
         eta = overall["eta_seconds"] if state.status is ProgressStatus.RUNNING else None
         self.table.add_row(
-            name,
+            _cell(name),
             render_bar(fraction, self.options.bar_width, _BAR_STYLES.get(state.status, "cyan")),
             f"{finished}/{fmt_amount(overall['total'])}",
             f"{overall['percentage']:5.1f}%",
             "",
             f"eta {fmt_duration(eta)}" if eta else "",
             fmt_duration(overall["elapsed_seconds"]),
-            detail,
+            _cell(detail),
         )
 
     def level_rows(self, kids: Sequence[ProgressLevel], prefix: str) -> None:
@@ -163,7 +172,7 @@ class _Builder:
             if isinstance(item, tuple):
                 hidden, done = item
                 text = f"… {hidden} more completed ({done} in all)"
-                self.table.add_row(Text.assemble((branch, "dim"), (text, "dim green")))
+                self.table.add_row(_cell(Text.assemble((branch, "dim"), (text, "dim green"))))
                 continue
             self.level_row(item, branch)
             children = list(item.children.values())
@@ -189,14 +198,14 @@ class _Builder:
             detail = Text(level.message or "", style="dim")
         eta = level_eta(level)
         self.table.add_row(
-            name,
+            _cell(name),
             render_bar(fraction, self.options.bar_width, _BAR_STYLES.get(status, "cyan")),
             count,
             "" if fraction is None else f"{fraction * 100:5.1f}%",
             fmt_rate(level_rate(level)) if total else "",
             f"eta {fmt_duration(eta)}" if eta else "",
             fmt_duration(level.get_elapsed_seconds()),
-            detail,
+            _cell(detail),
         )
 
 
