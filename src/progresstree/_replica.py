@@ -1,0 +1,282 @@
+"""Applying change records from other processes to a store, idempotently.
+
+A :class:`Replica` owns no data: it inserts and updates ``ProgressState`` /
+``ProgressLevel`` objects of an ordinary :class:`ProgressEventStore` under
+the store's lock and emits the usual events, so every listener, renderer and
+query works on merged trees unchanged.
+
+Rules (SPEC 10):
+
+* Records are keyed by ``(source, operation, level id)``: the same record
+  applied twice changes nothing, a newer one updates the level in place, an
+  ended level never reopens.
+* A remote level whose id is already taken by another source's (or a local)
+  level gets the ``#2`` suffix, as locally; its descendants follow.
+* A child whose parent has not arrived yet hangs under a pending placeholder
+  that the parent's own record later fills in.
+* Levels of an operation this store does not have active go into an
+  operation with that id marked ``metadata["orphaned"] = True``; an operation
+  in history is never reopened.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _clock
+from .models import PENDING, ProgressLevel, ProgressState, ProgressStatus, SnapshotDict
+from .store import ProgressEventStore, _close_open
+
+__all__ = ["Replica"]
+
+_PLACEHOLDER = "\x00placeholder"
+_TERMINAL = frozenset({"completed", "failed", "cancelled"})
+_EVENT = {"completed": "completed", "failed": "failed", "cancelled": "cancelled"}
+
+
+def _mono(value: float | None) -> float | None:
+    return None if value is None else value - _clock._WALL_OFFSET
+
+
+class Replica:
+    """Merges relayed records into ``store``."""
+
+    def __init__(self, store: ProgressEventStore) -> None:
+        self.store = store
+        self._owner: dict[tuple[str, str], str] = {}
+        self._remap: dict[tuple[str, str], dict[str, str]] = {}
+        self._remote_ops: set[str] = set()
+        self._orphans: dict[str, set[str]] = {}
+        self._types: dict[str, str] = {}
+        self._open: dict[str, set[tuple[str, str]]] = {}
+
+    # -- entry point ------------------------------------------------------------
+
+    def apply(self, source: str, entries: list[list[Any]]) -> None:
+        """Apply one batch of records sent by ``source``."""
+        events: list[tuple[str, ProgressState]] = []
+        touched: set[int] = set()
+        store = self.store
+        with store._lock:
+            for entry in entries:
+                try:
+                    if entry[0] == "op":
+                        self._apply_op(source, entry, events)
+                    elif entry[0] == "lv":
+                        state = self._target(source, entry[1], events)
+                        self._apply_level(source, state, entry[2])
+                        if id(state) not in touched:
+                            touched.add(id(state))
+                            events.append(("updated", state))
+                except (IndexError, KeyError, TypeError, ValueError):
+                    continue  # a malformed record never stops the others
+        if store._listeners:
+            for event, state in events:
+                store._emit(event, state)
+
+    # -- operations -------------------------------------------------------------
+
+    def _history_has(self, op_id: str) -> bool:
+        return any(old.operation_id == op_id for old in self.store._history)
+
+    def _new_state(
+        self, op_id: str, op_type: str, name: str, metadata: dict[str, Any] | None
+    ) -> ProgressState:
+        state = ProgressState(op_id, op_type, name, metadata=metadata)
+        state.start()
+        self.store._active[op_id] = state
+        return state
+
+    def _target(
+        self, source: str, op_id: str, events: list[tuple[str, ProgressState]]
+    ) -> ProgressState:
+        """The active operation ``op_id``, an orphan one created when needed."""
+        state = self.store._active.get(op_id)
+        if state is None:
+            op_type = self._types.get(op_id, "unknown")
+            state = self._new_state(op_id, op_type, "", {"orphaned": True})
+            self._orphans[op_id] = set()
+            events.append(("started", state))
+        users = self._orphans.get(op_id)
+        if users is not None:
+            users.add(source)
+        return state
+
+    def _apply_op(
+        self, source: str, entry: list[Any], events: list[tuple[str, ProgressState]]
+    ) -> None:
+        (_, op_id, op_type, name, status, started, completed) = entry[:7]
+        error, details, total, current, message, metadata, mirror = entry[7:14]
+        self._types.setdefault(op_id, op_type)
+        store = self.store
+        terminal = status in _TERMINAL
+        if mirror:
+            if not terminal:
+                self._target(source, op_id, events)
+                return
+            users = self._orphans.get(op_id)
+            live = store._active.get(op_id)
+            if users is not None and live is not None:
+                users.discard(source)
+                if not users:
+                    self._end(live, ProgressStatus.COMPLETED, None, None, None, events)
+            return
+        state = store._active.get(op_id)
+        if state is None:
+            if op_id in self._remote_ops or self._history_has(op_id):
+                return  # ended here already: never reopened
+            state = self._new_state(op_id, op_type, name, metadata)
+            self._remote_ops.add(op_id)
+            events.append(("started", state))
+        elif op_id not in self._remote_ops:
+            return  # this store's own operation: only its owner changes it
+        state.name = name
+        state._total = total
+        state.current = current
+        state.message = message
+        state.metadata.clear()
+        state.metadata.update(metadata or {})
+        if started is not None:
+            state._started = _mono(started)
+        if terminal:
+            self._end(state, ProgressStatus(status), error, details, _mono(completed), events)
+        elif ("started", state) not in events:
+            events.append(("updated", state))
+
+    def _end(
+        self,
+        state: ProgressState,
+        status: ProgressStatus,
+        error: str | None,
+        details: dict[str, Any] | None,
+        when: float | None,
+        events: list[tuple[str, ProgressState]],
+    ) -> None:
+        store = self.store
+        now = _clock.monotonic() if when is None else when
+        state.status = status
+        state.error = error
+        state.error_details = details
+        state._completed = now
+        for root_id in list(state.root_level_ids):
+            root = state.levels.get(root_id)
+            if root is not None:
+                _close_open(root, status, error, details, now, include_self=True)
+        if store._active.get(state.operation_id) is state:
+            del store._active[state.operation_id]
+            store._history.append(state)
+        self._orphans.pop(state.operation_id, None)
+        events.append((_EVENT[status.value], state))
+
+    # -- levels -------------------------------------------------------------------
+
+    def _map_id(self, source: str, state: ProgressState, level_id: str, parent: str | None) -> str:
+        op_id = state.operation_id
+        remap = self._remap.setdefault((source, op_id), {})
+        mapped = remap.get(level_id)
+        if mapped is not None:
+            return mapped
+        candidate = level_id
+        if parent is not None:
+            new_parent = remap.get(parent, parent)
+            if new_parent != parent and level_id.startswith(parent + ":"):
+                candidate = new_parent + level_id[len(parent) :]
+        owner = self._owner.get((op_id, candidate))
+        if candidate in state.levels and owner not in (source, _PLACEHOLDER):
+            candidate = state._unique_id(candidate)
+        if candidate != level_id:
+            remap[level_id] = candidate
+        return candidate
+
+    def _apply_level(self, source: str, state: ProgressState, record: list[Any]) -> None:
+        (level_id, level_type, name, status, current, total, message) = record[:7]
+        started, completed, error, details, parent, metadata = record[7:13]
+        op_id = state.operation_id
+        full_id = self._map_id(source, state, str(level_id), parent)
+        if parent is not None:
+            parent = self._remap.get((source, op_id), {}).get(parent, parent)
+        level = state.levels.get(full_id)
+        key = (op_id, full_id)
+        owner = self._owner.get(key)
+        if level is None:
+            level = ProgressLevel(full_id, level_type, name)
+            self._link(state, level, parent)
+        elif owner == _PLACEHOLDER:
+            if level.parent_id != parent:
+                self._unlink(state, level)
+                self._link(state, level, parent)
+        elif level.is_finished:
+            return  # ended levels never reopen; a stale or repeated record
+        self._owner[key] = source
+        level.level_type = level_type
+        level.name = name
+        level.status = ProgressStatus(status)
+        level.current = current
+        level.total = total
+        level.message = message
+        level._started = _mono(started)
+        level.error = error
+        level.error_details = details
+        level._metadata = metadata or None
+        opened = self._open.setdefault(source, set())
+        if status in _TERMINAL:
+            level._completed = _mono(completed) or _clock.monotonic()
+            opened.discard(key)
+        else:
+            level._completed = None
+            opened.add(key)
+        state.last_level_id = full_id
+
+    def _link(self, state: ProgressState, level: ProgressLevel, parent_id: str | None) -> None:
+        parent = None
+        if parent_id is not None:
+            parent = state.levels.get(parent_id)
+            if parent is None:
+                parent = self._placeholder(state, parent_id)
+        level.parent_id = parent_id
+        state.levels[level.level_id] = level
+        if parent is None:
+            state.root_level_ids.append(level.level_id)
+        else:
+            if parent._children is None:
+                parent._children = SnapshotDict()
+            parent._children[level.level_id] = level
+
+    def _unlink(self, state: ProgressState, level: ProgressLevel) -> None:
+        if level.parent_id is None:
+            if level.level_id in state.root_level_ids:
+                state.root_level_ids.remove(level.level_id)
+            return
+        parent = state.levels.get(level.parent_id)
+        if parent is not None and parent._children:
+            parent._children.pop(level.level_id, None)
+
+    def _placeholder(self, state: ProgressState, level_id: str) -> ProgressLevel:
+        """A pending stand-in for a parent whose record has not arrived yet."""
+        head = level_id.rpartition(":")[0]
+        level = ProgressLevel(level_id, "unknown", "", status=PENDING)
+        self._owner[(state.operation_id, level_id)] = _PLACEHOLDER
+        self._link(state, level, head if head in state.levels else None)
+        return level
+
+    # -- faults ----------------------------------------------------------------------
+
+    def fail_open(self, sources: list[str], error: str, details: dict[str, Any]) -> None:
+        """Fail every level still open that one of ``sources`` sent (a dead sender)."""
+        store = self.store
+        events: list[tuple[str, ProgressState]] = []
+        with store._lock:
+            now = _clock.monotonic()
+            for source in sources:
+                for op_id, level_id in sorted(self._open.pop(source, set())):
+                    state = store._active.get(op_id)
+                    level = None if state is None else state.levels.get(level_id)
+                    if state is None or level is None or level.is_finished:
+                        continue
+                    _close_open(level, ProgressStatus.FAILED, error, details, now, True)
+                    state.last_level_id = level_id
+                    if ("updated", state) not in events:
+                        events.append(("updated", state))
+        if store._listeners:
+            for event, state in events:
+                store._emit(event, state)

@@ -1,0 +1,206 @@
+"""Carrying the current level to another process: tokens and ``attach``.
+
+``current_token()`` names the current operation and level in a short
+printable string (in the spirit of W3C ``traceparent``) that survives
+pickling, JSON and environment variables. Another process enters
+``with attach(token):`` and the levels it opens there become children of
+that level once its events are merged into the store that owns the level
+(by a process-pool relay, a Redis aggregator, ...).
+
+Locally, ``attach`` needs a parent to open children under. When the
+operation is active in this process's store, the real level is used. When it
+is not (the usual case in a worker), a *mirror* operation with the same id is
+opened here, holding a *proxy* level with the token's level id; relays know
+mirrors and proxies (``mirror_of``) and never send them as real data, so the
+merged tree keeps the parent's own operation and level. A mirror is marked
+``metadata["orphaned"] = True`` because, seen from this process alone, its
+levels have no known parent; the store that merges them marks an operation
+orphaned only when it does not own it either (unknown or already ended).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+import weakref
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from ._clock import monotonic
+from .context import LevelHandle, current_level
+from .models import ProgressLevel, ProgressState
+from .store import ProgressEventStore, get_progress_store
+
+__all__ = ["attach", "current_token", "mirror_of", "parse_token"]
+
+_PREFIX = "pt1-"
+_PROXY_TYPE = "attached"
+
+
+@dataclass
+class Mirror:
+    """Bookkeeping of a mirror operation: proxy level ids and open attaches."""
+
+    proxies: set[str] = field(default_factory=set)
+    users: int = 0
+
+
+_MIRRORS: weakref.WeakKeyDictionary[ProgressState, Mirror] = weakref.WeakKeyDictionary()
+_mirror_lock = threading.Lock()
+
+
+def mirror_of(state: ProgressState) -> Mirror | None:
+    """The mirror record of ``state``, or None for an ordinary operation."""
+    return _MIRRORS.get(state)
+
+
+def make_token(operation_id: str, operation_type: str, level_id: str | None) -> str:
+    """The token naming ``level_id`` (None: the operation itself)."""
+    raw = json.dumps([operation_id, operation_type, level_id], separators=(",", ":"))
+    return _PREFIX + base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def current_token() -> str | None:
+    """A token naming the current operation and level, or None outside any level."""
+    handle = current_level()
+    if handle is None:
+        return None
+    state = handle._state
+    if state is None:
+        return None
+    return make_token(state.operation_id, state.operation_type, handle.level_id)
+
+
+def parse_token(token: object) -> tuple[str, str, str | None]:
+    """``(operation_id, operation_type, level_id)`` of a token; raises on bad input."""
+    if not isinstance(token, str):
+        msg = f"token must be a str from current_token() or None, got {token!r}"
+        raise TypeError(msg)
+    if not token.startswith(_PREFIX):
+        msg = f"malformed progress token {token!r}: it must start with {_PREFIX!r}"
+        raise ValueError(msg)
+    body = token[len(_PREFIX) :]
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        value = json.loads(raw.decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        value = None
+    if (
+        isinstance(value, list)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and value[0]
+        and isinstance(value[1], str)
+        and (value[2] is None or isinstance(value[2], str))
+    ):
+        return value[0], value[1], value[2]
+    msg = f"malformed progress token {token!r}: not produced by current_token()"
+    raise ValueError(msg)
+
+
+class _AttachedHandle(LevelHandle):
+    """The current level inside ``attach``: a real level, a proxy, or an operation."""
+
+    __slots__ = ()
+
+    def __init__(
+        self, store: ProgressEventStore, state: ProgressState, level: ProgressLevel | None
+    ) -> None:
+        self._store = store
+        self._state = state
+        self._level = level
+        self._parent = None
+        self._token = None
+
+    def __repr__(self) -> str:
+        return f"<attached level {self.level_id!r} of {self._state!r}>"
+
+
+class attach:
+    """Make the level named by ``token`` the current level inside the block.
+
+    The token is checked here, at once; ``attach(None)`` does nothing.
+    """
+
+    __slots__ = ("_handle", "_mirror", "_parsed", "_store")
+
+    def __init__(self, token: str | None, *, store: ProgressEventStore | None = None) -> None:
+        self._parsed = None if token is None else parse_token(token)
+        self._store = store
+        self._handle: _AttachedHandle | None = None
+        self._mirror: ProgressState | None = None
+
+    def __enter__(self) -> LevelHandle | None:
+        if self._parsed is None:
+            return None
+        store = self._store if self._store is not None else get_progress_store()
+        op_id, op_type, level_id = self._parsed
+        state = store.get_state(op_id)
+        level: ProgressLevel | None = None
+        if state is not None and mirror_of(state) is None:
+            if level_id is not None:
+                level = state.levels.get(level_id)
+                if level is None or level.is_finished:
+                    # Still recorded, under the right parent id, by a relay.
+                    level = _detached_proxy(level_id)
+        else:
+            state = self._enter_mirror(store, op_id, op_type)
+            if level_id is not None:
+                level = _proxy_in(store, state, level_id)
+        handle = self._handle = _AttachedHandle(store, state, level)
+        handle._activate()
+        return handle
+
+    def _enter_mirror(self, store: ProgressEventStore, op_id: str, op_type: str) -> ProgressState:
+        with _mirror_lock:
+            state = store.get_state(op_id)
+            if state is None:
+                state = store._begin_operation(op_type, "", op_id, {"orphaned": True})
+                _MIRRORS[state] = Mirror()
+            _MIRRORS[state].users += 1
+        self._mirror = state
+        return state
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        handle = self._handle
+        if handle is None:
+            return
+        self._handle = None
+        handle._deactivate()
+        state = self._mirror
+        if state is None:
+            return
+        self._mirror = None
+        with _mirror_lock:
+            info = _MIRRORS.get(state)
+            if info is None:
+                return
+            info.users -= 1
+            last = info.users <= 0
+        if last:
+            handle._store.complete_operation(state.operation_id)
+
+
+def _detached_proxy(level_id: str) -> ProgressLevel:
+    return ProgressLevel._running(level_id, _PROXY_TYPE, "", None, 0, None, monotonic())
+
+
+def _proxy_in(store: ProgressEventStore, state: ProgressState, level_id: str) -> ProgressLevel:
+    """The proxy level ``level_id`` of a mirror operation, inserted when missing."""
+    with store._lock:
+        level = state.levels.get(level_id)
+        if level is None or level.is_finished:
+            level = _detached_proxy(level_id)
+            if level_id not in state.levels:
+                state._insert(level, None)
+        info = _MIRRORS.get(state)
+        if info is not None:
+            info.proxies.add(level_id)
+    return level
