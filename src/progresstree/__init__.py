@@ -23,6 +23,7 @@ from .context import (
 from .errors import LevelEndedError, OperationCancelled, ProgressError
 from .instrument import track_progress, tracks
 from .models import ProgressLevel, ProgressState, ProgressStatus
+from .propagation import attach, current_token
 from .safe import safe_label, safe_len
 from .store import (
     ProgressEventStore,
@@ -35,9 +36,11 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from ._threads import ThreadPoolExecutor
+    from .process_pool import ProcessPoolExecutor
 
 # Public names whose modules are slow to import: loaded on first access.
 _LAZY = {
+    "ProcessPoolExecutor": ".process_pool",
     "ThreadPoolExecutor": "._threads",
 }
 
@@ -60,6 +63,7 @@ __all__ = [
     "LevelHandle",
     "OperationCancelled",
     "OperationContext",
+    "ProcessPoolExecutor",
     "ProgressContext",
     "ProgressError",
     "ProgressEventStore",
@@ -68,8 +72,10 @@ __all__ = [
     "ProgressStatus",
     "ProgressStore",
     "ThreadPoolExecutor",
+    "attach",
     "carry",
     "current_level",
+    "current_token",
     "get_progress_context",
     "get_progress_store",
     "reset_progress_store",

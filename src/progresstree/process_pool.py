@@ -1,0 +1,303 @@
+"""A ``ProcessPoolExecutor`` whose workers report progress to the parent's store.
+
+``submit`` / ``map`` capture the current level as a token; the worker runs the
+function inside ``attach(token)`` with a :class:`~progresstree._relay.Relay`
+on its own store, and a sender thread ships the changes back every 0.1 s over
+one ``SimpleQueue`` shared by all workers. In the parent a reader thread
+merges them with a :class:`~progresstree._replica.Replica`.
+
+Ordering: a task flushes its last changes before returning, so they are in
+the pipe before the pool's result is. The future handed to the caller is
+resolved only after that pipe was drained, hence "a task's events are
+applied before its result is available" holds without any acknowledgement.
+
+Crash safety: every message is cut into chunks small enough for one atomic
+pipe write (``PIPE_BUF``), so a worker killed mid-send never leaves a torn
+message that would block the reader; incomplete chunk series are dropped.
+When the pool breaks, the levels the workers left open are failed with
+"worker process died (...)" before the futures raise ``BrokenProcessPool``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import multiprocessing.connection
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from ._relay import Relay, Ticker
+from ._replica import Replica
+from .context import _CURRENT
+from .propagation import attach, current_token
+from .store import ProgressEventStore, get_progress_store, reset_progress_store
+
+__all__ = ["ProcessPoolExecutor"]
+
+_R = TypeVar("_R")
+_CHUNK = 3500  # payload bytes per message: header and pickling stay < PIPE_BUF
+_SEND_INTERVAL = 0.1
+
+
+class _WorkerRelay:
+    """Worker side: a relay on a fresh store, flushed by a ticker and per task."""
+
+    def __init__(self, queue: Any) -> None:
+        self._queue = queue
+        self._lock = threading.Lock()
+        self._seq = 0
+        self.relay = Relay()
+        # A forked worker inherits the parent's store and current level: start clean.
+        store = reset_progress_store()
+        _CURRENT.set(None)
+        store.add_callback(self.relay)
+        self._ticker = Ticker(self.flush, _SEND_INTERVAL, "progresstree-pool-relay")
+
+    def flush(self) -> None:
+        with self._lock:
+            if not self.relay.has_changes:
+                return
+            entries = self.relay.collect()
+            if not entries:
+                return
+            data = pickle.dumps(entries, pickle.HIGHEST_PROTOCOL)
+            self._seq += 1
+            parts = max(1, -(-len(data) // _CHUNK))
+            source = self.relay.source
+            pid = os.getpid()
+            for index in range(parts):
+                chunk = data[index * _CHUNK : (index + 1) * _CHUNK]
+                self._queue.put((source, pid, self._seq, index, parts, chunk))
+
+
+_worker_relay: _WorkerRelay | None = None
+
+
+def _init_worker(
+    queue: Any, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]
+) -> None:
+    global _worker_relay
+    _worker_relay = _WorkerRelay(queue)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _run_task(
+    token: str | None, fn: Callable[..., _R], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> _R:
+    try:
+        with attach(token):
+            return fn(*args, **kwargs)
+    finally:
+        relay = _worker_relay
+        if relay is not None:
+            relay.flush()
+
+
+def _death_message(process: Any) -> tuple[str, int | None]:
+    code = None if process is None else process.exitcode
+    if code is None:
+        return "worker process died (terminated after the pool broke)", None
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"worker process died (killed by {name})", code
+    return f"worker process died (exit code {code})", code
+
+
+def _reap(processes: dict[int, Any]) -> None:
+    """Collect exit codes of workers that are gone (their sentinel is ready)."""
+    sentinels = {}
+    for process in processes.values():
+        try:
+            sentinels[process.sentinel] = process
+        except ValueError:  # already closed
+            continue
+    for ready in multiprocessing.connection.wait(list(sentinels), timeout=0):
+        sentinels[ready].join(0.5)
+
+
+class _Hub:
+    """Parent side: reads the workers' messages and applies them to the store."""
+
+    def __init__(self, queue: Any, store: ProgressEventStore) -> None:
+        self._queue = queue
+        self._replica = Replica(store)
+        self._lock = threading.Lock()
+        self._parts: dict[tuple[str, int], list[bytes]] = {}
+        self._pids: dict[str, int] = {}
+        self._closed = False
+        self.broken = False
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(
+            target=self._loop, name="progresstree-pool-reader", daemon=True
+        )
+        self._thread.start()
+
+    def _loop(self) -> None:
+        watched = [self._queue._reader, self._wake_r]
+        while not self._closed:
+            multiprocessing.connection.wait(watched)
+            if self._closed:
+                break
+            self.drain()
+
+    def drain(self) -> None:
+        """Apply every message already in the pipe (never blocks on a writer)."""
+        with self._lock:
+            reader = self._queue._reader
+            while reader.poll():
+                self._receive(self._queue.get())
+
+    def _receive(self, message: tuple[str, int, int, int, int, bytes]) -> None:
+        source, pid, seq, index, parts, chunk = message
+        self._pids[source] = pid
+        if parts == 1:
+            data = chunk
+        else:
+            key = (source, seq)
+            if index == 0:
+                self._parts[key] = []
+            collected = self._parts.get(key)
+            if collected is None or len(collected) != index:
+                self._parts.pop(key, None)
+                return
+            collected.append(chunk)
+            if index + 1 < parts:
+                return
+            data = b"".join(self._parts.pop(key))
+        if not self.broken:
+            self._replica.apply(source, pickle.loads(data))
+
+    def fail_workers(self, processes: dict[int, Any]) -> None:
+        """Fail what dead workers left open (once the pool broke)."""
+        self.drain()
+        with self._lock:
+            self.broken = True
+            by_source = dict(self._pids)
+        _reap(processes)
+        for source, pid in by_source.items():
+            error, code = _death_message(processes.get(pid))
+            details = {"exception_type": "BrokenProcessPool", "pid": pid, "exit_code": code}
+            self._replica.fail_open([source], error, details)
+
+    def close(self) -> None:
+        self._closed = True
+        os.write(self._wake_w, b"x")
+        self._thread.join()
+        self.drain()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+
+class _RelayFuture(Future[_R]):
+    """The caller's future: resolved once the task's progress was applied."""
+
+    def __init__(self, inner: Future[_R]) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def cancel(self) -> bool:
+        if self._inner.cancel():
+            return True
+        return self.cancelled()
+
+    def running(self) -> bool:
+        return not self.done() and self._inner.running()
+
+
+class ProcessPoolExecutor(concurrent.futures.ProcessPoolExecutor):
+    """Drop-in ``ProcessPoolExecutor``: tasks run under the submitting level.
+
+    Works with the fork, spawn and forkserver start methods. ``store`` is
+    where worker progress is merged (default: the process-wide store).
+    """
+
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        mp_context: Any = None,
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple[Any, ...] = (),
+        *,
+        max_tasks_per_child: int | None = None,
+        store: ProgressEventStore | None = None,
+    ) -> None:
+        if initializer is not None and not callable(initializer):
+            msg = f"initializer must be callable, got {initializer!r}"
+            raise TypeError(msg)
+        if mp_context is None:
+            spawn = max_tasks_per_child is not None
+            mp_context = multiprocessing.get_context("spawn" if spawn else None)
+        self._relay_queue = mp_context.SimpleQueue()
+        extra: dict[str, Any] = {}
+        if max_tasks_per_child is not None:  # Python 3.11+
+            extra["max_tasks_per_child"] = max_tasks_per_child
+        base: Any = super()
+        base.__init__(
+            max_workers,
+            mp_context,
+            _init_worker,
+            (self._relay_queue, initializer, tuple(initargs)),
+            **extra,
+        )
+        self._hub = _Hub(self._relay_queue, store if store is not None else get_progress_store())
+        self._known: dict[int, Any] = {}
+        self._broken_seen = threading.Lock()
+
+    def submit(self, fn: Callable[..., _R], /, *args: Any, **kwargs: Any) -> Future[_R]:
+        inner: Future[_R] = super().submit(_run_task, current_token(), fn, args, kwargs)
+        processes = self._processes
+        if processes:
+            self._known.update(processes)
+        outer: _RelayFuture[_R] = _RelayFuture(inner)
+        inner.add_done_callback(lambda done: self._settle(outer, done))
+        return outer
+
+    def _settle(self, outer: _RelayFuture[_R], inner: Future[_R]) -> None:
+        if inner.cancelled():
+            Future.cancel(outer)
+            outer.set_running_or_notify_cancel()
+            return
+        exc = inner.exception()
+        if isinstance(exc, BrokenProcessPool):
+            self._on_broken()
+        else:
+            self._hub.drain()
+        if exc is None:
+            outer.set_result(inner.result())
+        else:
+            outer.set_exception(exc)
+
+    def _on_broken(self) -> None:
+        if self._broken_seen.acquire(blocking=False):
+            self._hub.fail_workers(dict(self._known))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
+        if wait:
+            self._finish()
+        else:
+            threading.Thread(target=self._finish_later, daemon=True).start()
+
+    def _finish_later(self) -> None:
+        thread: Any = getattr(self, "_executor_manager_thread", None)
+        if thread is not None:
+            thread.join()
+        self._finish()
+
+    def _finish(self) -> None:
+        hub = self._hub
+        if hub._closed:
+            return
+        if self._broken:
+            self._on_broken()
+        hub.close()
