@@ -1,3 +1,4 @@
+# ruff: noqa: E501 (source snippets are kept on one line to show their exact bytes)
 """The guarantees of the codemod: bytes kept, idempotence, skips, compiling output, safety."""
 
 from __future__ import annotations
@@ -8,10 +9,10 @@ from pathlib import Path
 import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext, CodemodTest, SkipFile
+from tests_codemod_support import transform
 
 from progresstree_codemods.commands.instrument import InstrumentCommand
 from progresstree_codemods.config import CodemodConfig
-from tests_codemod_support import transform
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
