@@ -360,6 +360,15 @@ class ProgressEventStore:
         if level is None or level._completed is not None:
             logger().debug("%s: unknown or ended level %r in %r", what, level_id, operation_id)
             return None
+        if level.status is PENDING:
+            # A pending level left behind when an ancestor ended counts as ended:
+            # starting it would leave a level running under a finished parent.
+            parent = state.levels.get(level.parent_id) if level.parent_id else None
+            while parent is not None:
+                if parent._completed is not None:
+                    logger().debug("%s: level %r is below an ended level", what, level_id)
+                    return None
+                parent = state.levels.get(parent.parent_id) if parent.parent_id else None
         return state, level
 
     # -- fast paths for level handles ----------------------------------------
