@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from .. import get_progress_context
+from .. import get_progress_context, track_progress, tracks
 from ..store import ProgressEventStore
 from .signals import WORK, ClippingError, synthesise
 
@@ -159,13 +159,12 @@ class SetlistService:
                 except ClippingError:
                     continue  # the song's level holds the error
 
+    @tracks("song", id_from="song.id", name_from="song.name")
     def process_song(self, song: Song) -> None:
-        """Every action of one song."""
-        with self._progress.song(song.id, song.name) as song_ctx:
-            song_ctx.set_total(len(song.actions))
-            for action in song.actions:
-                with song_ctx.action(action.id, action.name):
-                    self.run_action(song, action)
+        """Every action of one song, each in its own ``action`` level."""
+        actions = track_progress(song.actions, level="action", id_from="id", name_from="name")
+        for action in actions:
+            self.run_action(song, action)
 
     def run_action(self, song: Song, action: Action) -> None:
         """The blocks of one action, each an explicit ``with`` block."""
@@ -175,16 +174,15 @@ class SetlistService:
                 for step in block.steps:
                     self.run_step(song, step)
 
+    @tracks("subprocess", id_from="step.id", name_from="step.name")
     def run_step(self, song: Song, step: Step) -> None:
-        """One subprocess: its chunks of signal work, paced."""
+        """One subprocess: its chunks of signal work, paced, counted per chunk."""
         work = WORK[step.name]
-        with self._progress.subprocess(step.id, step.name, total=step.chunks) as sub:
-            started = time.perf_counter()
-            for chunk in range(step.chunks):
-                samples = synthesise(song.freq, chunk, song.gain)
-                work(samples, song.freq)
-                self._pace(started, chunk + 1)
-                sub.increment()
+        started = time.perf_counter()
+        for chunk in track_progress(range(step.chunks), message=step.name):
+            samples = synthesise(song.freq, chunk, song.gain)
+            work(samples, song.freq)
+            self._pace(started, chunk + 1)
 
     def _pace(self, started: float, done: int) -> None:
         delay = started + done * self._chunk_seconds - time.perf_counter()
