@@ -12,13 +12,16 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ..context import LevelContext, LevelHandle, OperationContext, current_level
+from ..context import _CURRENT, LevelContext, LevelHandle, OperationContext
 from ..store import get_progress_store
 from ._args import MISSING, ArgGetter, make_getter
 from ._values import as_total, describe_failure
 from .paths import Path, PathError, parse_path
 
 __all__ = ["CallPlan", "Describe"]
+
+# The current level, read without the public function's extra call.
+_current = _CURRENT.get
 
 # (level_id, name, total, metadata) of one call.
 Describe = tuple[object, str, "int | float", "dict[str, Any] | None"]
@@ -86,9 +89,12 @@ class CallPlan:
     def handle(self, described: Describe) -> LevelHandle:
         """An unentered handle under the current level (or a new operation)."""
         level_id, name, total, metadata = described
-        parent = current_level()
-        if parent is not None and not self.operation and not parent.state.is_finished:
-            return LevelContext(parent, self.level_type, level_id, name, total, metadata)
+        parent = _current()
+        # Slot reads instead of the public properties: this runs on every call.
+        if parent is not None and not self.operation:
+            state = parent._state
+            if state is not None and state._completed is None:
+                return LevelContext(parent, self.level_type, level_id, name, total, metadata)
         store = get_progress_store() if parent is None else parent.store
         if level_id is not None:
             metadata = metadata if metadata is not None else {}
@@ -97,6 +103,12 @@ class CallPlan:
 
     def open(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> LevelHandle:
         """``handle(describe(...))`` in one step (the plain-function hot path)."""
+        if self._simple and self._static is None and not self.operation:
+            parent = _current()
+            if parent is not None:
+                state = parent._state
+                if state is not None and state._completed is None:
+                    return LevelContext(parent, self.level_type, None, self.qualname, 0, None)
         return self.handle(self.describe(instance, args, kwargs))
 
     def enter(self, described: Describe) -> LevelHandle:
