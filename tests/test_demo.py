@@ -93,6 +93,8 @@ def test_json_lines_parse_and_cover_the_lifecycle() -> None:
     assert songs["Blue Hour"]["status"] == "failed"
     assert "clipping" in songs["Blue Hour"]["error"]
     assert "Setlist summary" in err  # the table goes to stderr, stdout stays JSON
+    overall = [r["overall_percentage"] for r in operation]
+    assert all(b >= a - 1e-9 for a, b in zip(overall, overall[1:]))  # never goes back
 
 
 def test_live_tree_under_a_pseudo_terminal() -> None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from .. import get_progress_context, track_progress, tracks
+from .. import current_level, get_progress_context, track_progress, tracks
 from ..store import ProgressEventStore
-from .signals import WORK, ClippingError, synthesise
+from .signals import CHUNK, RATE, WORK, ClippingError, synthesise
 
 __all__ = ["Action", "Block", "Setlist", "SetlistService", "Song", "Step", "build_setlist"]
 
@@ -59,6 +59,10 @@ _PLAN: list[tuple[str, list[tuple[str, str, list[str]]]]] = [
     ),
 ]
 _SECONDS_PER_CHUNK = 0.013
+
+
+def _describe(step: Step) -> str:
+    return f"{step.chunks} chunks of {CHUNK} samples at {RATE} Hz"
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,9 @@ class SetlistService:
 
     def run_action(self, song: Song, action: Action) -> None:
         """The blocks of one action, each an explicit ``with`` block."""
+        level = current_level()  # the action's level, opened by track_progress
+        if level is not None:
+            level.set_total(len(action.blocks))  # keeps the percentage monotonic
         for block in action.blocks:
             with self._progress.block_execution(block.id, block.name, block_type=block.kind) as blk:
                 blk.set_total(len(block.steps))
@@ -179,7 +186,7 @@ class SetlistService:
         """One subprocess: its chunks of signal work, paced, counted per chunk."""
         work = WORK[step.name]
         started = time.perf_counter()
-        for chunk in track_progress(range(step.chunks), message=step.name):
+        for chunk in track_progress(range(step.chunks), message=_describe(step)):
             samples = synthesise(song.freq, chunk, song.gain)
             work(samples, song.freq)
             self._pace(started, chunk + 1)
