@@ -108,10 +108,41 @@ class _ProgressUseFinder(cst.CSTVisitor):
         return not self.found
 
 
-def uses_progress_api(node: cst.CSTNode, extra_names: Iterable[str] = ()) -> bool:
-    """Whether ``node`` already reports progress (progresstree or reference helpers)."""
-    finder = _ProgressUseFinder(PROGRESS_API_NAMES.union(extra_names))
-    node.visit(finder)
+class _LocalNames(cst.CSTVisitor):
+    """Names a function binds itself (they shadow any module-level API name)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def _add(self, target: cst.CSTNode) -> None:
+        for name in m.findall(target, m.Name()):
+            if isinstance(name, cst.Name):
+                self.names.add(name.value)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.names.add(node.name.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        if isinstance(node.target, (cst.Name, cst.Tuple, cst.List)):
+            self._add(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._add(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._add(node.name)
+
+
+def uses_progress_api(func: cst.FunctionDef, extra_names: Iterable[str] = ()) -> bool:
+    """Whether ``func`` already reports progress (progresstree or reference helpers).
+
+    A parameter or local variable that merely shares a name with the API
+    (``def play(self, tracks)``) does not count.
+    """
+    local = _LocalNames()
+    func.visit(local)
+    finder = _ProgressUseFinder(PROGRESS_API_NAMES.union(extra_names) - local.names)
+    func.visit(finder)
     return finder.found
 
 

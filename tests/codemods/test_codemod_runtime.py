@@ -88,7 +88,7 @@ def test_tree_is_setlist_song_action_block(instrumented: Path) -> None:
 
 
 def test_failing_song_is_marked_failed_and_the_error_propagates(instrumented: Path) -> None:
-    with pytest.raises(ValueError, match="cannot decode 'finale.mp3'"):
+    with pytest.raises(ValueError, match=r"cannot decode 'finale\.mp3'"):
         _run(instrumented, failing=True)
     state = progresstree.get_progress_store().get_history()[-1]
     assert state.status == "failed"
@@ -100,7 +100,7 @@ def test_failing_song_is_marked_failed_and_the_error_propagates(instrumented: Pa
 
 
 def test_original_modules_raise_the_same_error() -> None:
-    with pytest.raises(ValueError, match="cannot decode 'finale.mp3'"):
+    with pytest.raises(ValueError, match=r"cannot decode 'finale\.mp3'"):
         _run(LEGACY, failing=True)
 
 
