@@ -67,3 +67,15 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10.0) -> bool:
 def pid_and_token_of(_: object) -> tuple[int, str | None]:
     """``pid_and_token`` for ``map``."""
     return pid_and_token()
+
+
+def publish_songs(url: str, token: str | None, songs: list[int], stream: str) -> None:
+    """A separate process: songs under ``token``, published to Redis."""
+    from progresstree import attach
+    from progresstree.remote import publish
+
+    progress = get_progress_context()
+    with publish(url, stream=stream), attach(token):
+        for song in songs:
+            with progress.song(song, f"song {song}"):
+                process_song(song, actions=2, steps=3)
