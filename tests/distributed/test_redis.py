@@ -11,12 +11,14 @@ import time
 
 import pt_dist_workers as w
 import pytest
+from pt_dist_redis import RedisServer
 
-from conftest import RedisServer
 from progresstree import ProgressEventStore, current_token, get_progress_context
 from progresstree.remote import RedisAggregator, RedisPublisher, publish
 from progresstree.remote.watch import main as watch_main
 from progresstree.testing import RecordingListener
+
+WATCH = [sys.executable, "-m", "progresstree", "watch"]
 
 
 def _shape(store: ProgressEventStore, operation_id: str) -> dict[str, tuple[str, float]]:
@@ -193,8 +195,7 @@ def test_watch_json_prints_one_event_per_line(redis_server: RedisServer) -> None
     with publish(redis_server.url), progress.operation("job", "Job") as op, op.song(1, "s"):
         pass
     result = subprocess.run(
-        [sys.executable, "-m", "progresstree", "watch", redis_server.url, "--json"]
-        + ["--exit-when-idle"],
+        [*WATCH, redis_server.url, "--json", "--exit-when-idle"],
         capture_output=True,
         text=True,
         timeout=30,
@@ -213,8 +214,7 @@ def test_watch_plain_shows_the_job(redis_server: RedisServer) -> None:
     with publish(redis_server.url), progress.operation("job", "Plain job"):
         pass
     result = subprocess.run(
-        [sys.executable, "-m", "progresstree", "watch", redis_server.url, "--plain"]
-        + ["--exit-when-idle"],
+        [*WATCH, redis_server.url, "--plain", "--exit-when-idle"],
         capture_output=True,
         text=True,
         timeout=30,
