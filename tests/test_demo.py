@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import pty
@@ -94,7 +95,7 @@ def test_json_lines_parse_and_cover_the_lifecycle() -> None:
     assert "clipping" in songs["Blue Hour"]["error"]
     assert "Setlist summary" in err  # the table goes to stderr, stdout stays JSON
     overall = [r["overall_percentage"] for r in operation]
-    assert all(b >= a - 1e-9 for a, b in zip(overall, overall[1:]))  # never goes back
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(overall))  # never goes back
 
 
 def test_live_tree_under_a_pseudo_terminal() -> None:

@@ -52,8 +52,8 @@ def test_failed_level_shows_its_error_and_where_it_stopped(
     row = _row(text, "Hot song")
     assert "✗ Hot song" in row
     assert "clipping at 0.3 dBFS" in row
-    assert "50.0%" in row  # two of four actions ended, not a full bar
-    assert "2/4" in row
+    assert "25.0%" in row  # one of four actions done: not a full bar
+    assert "1/4" in row  # completed children only
 
 
 def test_finished_subtree_collapses_to_one_line(progress: progresstree.ProgressContext) -> None:

@@ -54,13 +54,13 @@ def level_counts(level: ProgressLevel) -> tuple[float, float]:
     """``(done, total)`` as shown in the count column.
 
     A level that counts its own units shows ``current/total``; a level whose
-    work is its children (no ``current`` of its own) shows finished children
+    work is its children (no ``current`` of its own) shows completed children
     over the larger of its declared total and its number of children.
     """
     children = level.children
     if children and not level.current:
         kids = list(children.values())
-        done = sum(1 for child in kids if child.is_finished)
+        done = sum(1 for child in kids if child.status is ProgressStatus.COMPLETED)
         return float(done), float(max(level.total, len(kids)))
     return float(level.current), float(level.total)
 
@@ -84,7 +84,10 @@ def level_fraction(level: ProgressLevel) -> float | None:
     total = level.total
     own = level.current / total if total > 0 else 0.0
     if children:
-        done = sum(1.0 if kid.is_finished else kid.fraction() for kid in children)
+        done = 0.0
+        for kid in children:
+            kid_fraction = level_fraction(kid) if kid.is_finished else kid.fraction()
+            done += kid_fraction or 0.0
         own = max(own, done / max(total, len(children)))
     return min(own, 1.0)
 
