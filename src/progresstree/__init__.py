@@ -21,9 +21,7 @@ from .context import (
     get_progress_context,
 )
 from .errors import LevelEndedError, OperationCancelled, ProgressError
-from .instrument import track_progress, tracks
 from .models import ProgressLevel, ProgressState, ProgressStatus
-from .propagation import attach, current_token
 from .safe import safe_label, safe_len
 from .store import (
     ProgressEventStore,
@@ -36,12 +34,20 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from ._threads import ThreadPoolExecutor
+    from .instrument import track_progress, tracks
     from .process_pool import ProcessPoolExecutor
+    from .propagation import attach, current_token
 
-# Public names whose modules are slow to import: loaded on first access.
+# Public names whose modules are slow to import (wrapt pulls in asyncio and
+# importlib.metadata; concurrent.futures pulls in logging): loaded on first
+# access, so ``import progresstree`` stays light.
 _LAZY = {
     "ProcessPoolExecutor": ".process_pool",
     "ThreadPoolExecutor": "._threads",
+    "attach": ".propagation",
+    "current_token": ".propagation",
+    "track_progress": ".instrument",
+    "tracks": ".instrument",
 }
 
 
