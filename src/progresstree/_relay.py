@@ -8,7 +8,10 @@ before and returns the records that changed:
 * ``["op", operation_id, fields...]`` - the operation header (see
   :func:`op_record`), sent when it first appears and whenever it changes;
   a terminal header is always sent after that operation's levels.
-* ``["lv", operation_id, level_record]`` - one level (see :func:`level_record`).
+* ``["lv", operation_id, level_record, instance]`` - one level (see
+  :func:`level_record`). ``instance`` numbers the local ``ProgressState``
+  objects a relay saw under one operation id (a worker opens a new mirror
+  per task), so that equal level ids of two instances stay two levels.
 
 Only levels that are new or still open are compared, so a tick costs
 O(open levels + new levels), never O(whole tree). Many events on one level
@@ -66,7 +69,7 @@ def level_record(level: ProgressLevel) -> list[Any]:
 
 def op_record(state: ProgressState, mirror: bool) -> Entry:
     """``["op", id, type, name, status, started, completed, error, error_details,
-    total, current, message, metadata, mirror]``."""
+    total, current, message, metadata, mirror]`` (the relay appends the instance)."""
     return [
         "op",
         state.operation_id,
@@ -89,10 +92,11 @@ _TERMINAL = frozenset({"completed", "failed", "cancelled"})
 
 
 class _Track:
-    __slots__ = ("count", "header", "open", "state")
+    __slots__ = ("count", "header", "instance", "open", "state")
 
-    def __init__(self, state: ProgressState) -> None:
+    def __init__(self, state: ProgressState, instance: int) -> None:
         self.state = state
+        self.instance = instance
         self.header: Entry | None = None
         self.count = 0
         self.open: dict[str, list[Any]] = {}
@@ -105,6 +109,7 @@ class Relay:
         self.source = source or new_source_id()
         self._dirty: dict[str, ProgressState] = {}
         self._tracks: dict[str, _Track] = {}
+        self._instances = 0
         self._lock = threading.Lock()
 
     def __call__(self, event: str, state: ProgressState) -> None:
@@ -140,10 +145,15 @@ class Relay:
     def _collect_one(self, op_id: str, state: ProgressState, out: list[Entry]) -> None:
         track = self._tracks.get(op_id)
         if track is None or track.state is not state:
-            track = self._tracks[op_id] = _Track(state)
+            # A new state object under a known id (a mirror re-opened for the
+            # next task) is another instance: its level ids are new levels.
+            self._instances += 1
+            track = self._tracks[op_id] = _Track(state, self._instances)
         mirror = mirror_of(state)
         proxies = mirror.proxies if mirror is not None else ()
         header = op_record(state, mirror is not None)
+        header.append(track.instance)
+        instance = track.instance
         terminal = header[4] in _TERMINAL
         if track.header is None or (header != track.header and not terminal):
             opening = list(header)
@@ -158,7 +168,7 @@ class Relay:
                 continue
             record = level_record(level)
             if record != sent:
-                out.append(["lv", op_id, record])
+                out.append(["lv", op_id, record, instance])
             if record[3] in _TERMINAL:
                 del track.open[level_id]
             else:
@@ -171,7 +181,7 @@ class Relay:
             if level is None:
                 continue
             record = level_record(level)
-            out.append(["lv", op_id, record])
+            out.append(["lv", op_id, record, instance])
             if record[3] not in _TERMINAL:
                 track.open[level_id] = record
         track.count = len(keys)

@@ -53,7 +53,10 @@ class Replica:
     # -- entry point ------------------------------------------------------------
 
     def apply(self, source: str, entries: list[list[Any]]) -> None:
-        """Apply one batch of records sent by ``source``."""
+        """Apply one batch of records sent by ``source``.
+
+        Ownership is tracked per ``source#instance`` (see ``_relay``).
+        """
         events: list[tuple[str, ProgressState]] = []
         touched: set[int] = set()
         store = self.store
@@ -61,10 +64,11 @@ class Replica:
             for entry in entries:
                 try:
                     if entry[0] == "op":
-                        self._apply_op(source, entry, events)
+                        self._apply_op(f"{source}#{entry[14]}", entry, events)
                     elif entry[0] == "lv":
-                        state = self._target(source, entry[1], events)
-                        self._apply_level(source, state, entry[2])
+                        sender = f"{source}#{entry[3]}"
+                        state = self._target(sender, entry[1], events)
+                        self._apply_level(sender, state, entry[2])
                         if id(state) not in touched:
                             touched.add(id(state))
                             events.append(("updated", state))
@@ -267,8 +271,10 @@ class Replica:
         events: list[tuple[str, ProgressState]] = []
         with store._lock:
             now = _clock.monotonic()
-            for source in sources:
-                for op_id, level_id in sorted(self._open.pop(source, set())):
+            prefixes = tuple(f"{source}#" for source in sources)
+            keys = [key for key in self._open if key.startswith(prefixes)]
+            for key in keys:
+                for op_id, level_id in sorted(self._open.pop(key)):
                     state = store._active.get(op_id)
                     level = None if state is None else state.levels.get(level_id)
                     if state is None or level is None or level.is_finished:

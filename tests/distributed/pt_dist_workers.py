@@ -79,3 +79,10 @@ def publish_songs(url: str, token: str | None, songs: list[int], stream: str) ->
         for song in songs:
             with progress.song(song, f"song {song}"):
                 process_song(song, actions=2, steps=3)
+
+
+def tagged_song(song_id: int) -> str:
+    """A pure function: identical calls under two levels must be two tasks."""
+    with get_progress_context().action("t", f"tagged {song_id}"):
+        pass
+    return f"song {song_id}"

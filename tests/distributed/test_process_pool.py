@@ -148,3 +148,12 @@ def test_futures_work_with_wait_and_as_completed_and_cancel() -> None:
 def test_bad_initializer_is_rejected() -> None:
     with pytest.raises(TypeError, match="initializer must be callable"):
         ProcessPoolExecutor(1, initializer=42)  # type: ignore[arg-type]
+
+
+def test_same_level_ids_from_successive_tasks_stay_distinct_levels() -> None:
+    progress = get_progress_context()
+    with progress.operation("job") as op, ProcessPoolExecutor(1) as pool:
+        with op.song("s", "song"):
+            for _ in range(3):
+                pool.submit(w.tagged_song, 1).result()
+        assert sorted(op.state.get_level("s").children) == ["s:t", "s:t#2", "s:t#3"]  # type: ignore[union-attr]
