@@ -151,6 +151,11 @@ class Relay:
             track = self._tracks[op_id] = _Track(state, self._instances)
         mirror = mirror_of(state)
         proxies = mirror.proxies if mirror is not None else ()
+        if mirror is not None and track.header is None and len(state.levels) <= len(proxies):
+            # A mirror whose task opened no level: nothing to tell anyone.
+            if state.is_finished:
+                del self._tracks[op_id]
+            return
         header = op_record(state, mirror is not None)
         header.append(track.instance)
         instance = track.instance
