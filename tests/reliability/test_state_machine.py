@@ -7,8 +7,9 @@ predicts every outcome. After every step it checks statuses, counters, id
 uniqueness, the overall-progress rule of SPEC 2, the history bound and the
 exact event sequence each listener saw.
 
-The number of examples is set by ``PROGRESSTREE_STATEFUL_EXAMPLES`` (default
-300, a few seconds); nightly runs use e.g. ``PROGRESSTREE_STATEFUL_EXAMPLES=5000``.
+The suite runs 500 sequences of 50 steps (about 15 s). Nightly runs raise
+``PROGRESSTREE_STATEFUL_EXAMPLES`` and ``PROGRESSTREE_STATEFUL_STEPS``,
+e.g. 5000 and 80.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ from progresstree import (
 )
 from progresstree.testing import RecordingListener
 
-EXAMPLES = int(os.environ.get("PROGRESSTREE_STATEFUL_EXAMPLES", "300"))
-STEPS = int(os.environ.get("PROGRESSTREE_STATEFUL_STEPS", "40"))
+EXAMPLES = int(os.environ.get("PROGRESSTREE_STATEFUL_EXAMPLES", "500"))
+STEPS = int(os.environ.get("PROGRESSTREE_STATEFUL_STEPS", "50"))
 MAX_HISTORY = 3
 MAX_ACTIVE = 4
 TERMINAL = ("completed", "failed", "cancelled")
