@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["check_amount", "check_text"]
+__all__ = ["check_amount", "check_increment", "check_text", "check_update"]
 
 
 def check_amount(argument: str, value: object) -> int | float:
@@ -36,3 +36,20 @@ def check_text(argument: str, value: object) -> str | None:
         return value
     msg = f"{argument} must be a string or None, got {value!r} of type {type(value).__name__}"
     raise TypeError(msg)
+
+
+def check_update(current: object, total: object, message: object, increment: object) -> None:
+    """Check the arguments of an ``update`` call (``increment`` only by type)."""
+    if current is not None:
+        check_amount("current", current)
+    if total is not None:
+        check_amount("total", total)
+    check_text("message", message)
+    if increment and (isinstance(increment, bool) or not isinstance(increment, (int, float))):
+        msg = f"increment must be a number, got {increment!r}"
+        raise TypeError(msg)
+
+
+def check_increment(base: int | float, increment: int | float) -> None:
+    """Refuse an increment that would make ``current`` negative."""
+    check_amount("current", base + increment)

@@ -188,6 +188,32 @@ class LevelHandle:
         """The handle this one was opened from."""
         return self._parent
 
+    # -- context manager protocol ----------------------------------------------------
+
+    def __enter__(self) -> Any:
+        msg = f"{type(self).__name__} cannot be entered"
+        raise TypeError(msg)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def __aenter__(self) -> Any:
+        """``async with`` works like ``with`` (entering never awaits)."""
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
     def _activate(self) -> None:
         self._token = _CURRENT.set(self)
 
@@ -256,17 +282,6 @@ class OperationContext(LevelHandle):
             return
         status = _outcome(exc_type)
         self._store._end_operation(state, status, exc if status is FAILED else None)
-
-    async def __aenter__(self) -> OperationContext:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
     def __repr__(self) -> str:
         op_id = self._state.operation_id if self._state is not None else self._operation_id
@@ -343,17 +358,6 @@ class LevelContext(LevelHandle):
             self._store._end_level(state, level, FAILED, exc)
         else:
             self._store._end_level(state, level, CANCELLED, None)
-
-    async def __aenter__(self) -> LevelContext:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
     @property
     def level_id(self) -> str | None:

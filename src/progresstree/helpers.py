@@ -93,13 +93,13 @@ class ProgressTracker:
         if not handle.state.is_finished and (level is None or not level.is_finished):
             handle.update(current=total or None, message=message)
         if self._owned:
-            handle.__exit__(None, None, None)  # type: ignore[attr-defined]
+            handle.__exit__(None, None, None)
 
     def fail(self, error: BaseException) -> None:
         """End the tracker's own level as failed with ``error`` (given levels are left)."""
         handle = self._handle
         if handle is not None and self._owned:
-            handle.__exit__(type(error), error, error.__traceback__)  # type: ignore[attr-defined]
+            handle.__exit__(type(error), error, error.__traceback__)
 
     def __repr__(self) -> str:
         return f"<ProgressTracker on {self._handle!r}>"

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._clock import datetime_to_monotonic, monotonic, monotonic_to_datetime
 from ._json import json_safe
-from ._validate import check_amount, check_text
+from ._validate import check_amount, check_increment, check_text, check_update
 from .errors import LevelEndedError
 
 if TYPE_CHECKING:
@@ -293,17 +293,9 @@ class ProgressLevel:
         All arguments are checked before anything changes.
         """
         self._check_open()
-        if current is not None:
-            check_amount("current", current)
-        if total is not None:
-            check_amount("total", total)
-        check_text("message", message)
+        check_update(current, total, message, increment)
         if increment:
-            if isinstance(increment, bool) or not isinstance(increment, (int, float)):
-                msg = f"increment must be a number, got {increment!r}"
-                raise TypeError(msg)
-            base = self.current if current is None else current
-            check_amount("current", base + increment)
+            check_increment(self.current if current is None else current, increment)
         self._apply(current, total, message, increment, metadata)
 
     def _apply(

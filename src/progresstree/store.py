@@ -20,7 +20,7 @@ from typing import Any
 
 from ._clock import monotonic as _monotonic
 from ._logging import logger
-from ._validate import check_amount, check_text
+from ._validate import check_amount, check_increment, check_text, check_update
 from .errors import LevelEndedError, OperationCancelled
 from .listeners import Listener, Subscription, ThrottledSubscription
 from .models import (
@@ -270,7 +270,7 @@ class ProgressEventStore:
         **metadata: Any,
     ) -> ProgressLevel | None:
         """Change a level's counters, message or metadata."""
-        _check_update(current, total, message, increment)
+        check_update(current, total, message, increment)
         with self._lock:
             found = self._open_pair(operation_id, level_id, "update_level")
             if found is None:
@@ -447,7 +447,7 @@ class ProgressEventStore:
         increment: int | float,
         metadata: dict[str, Any],
     ) -> None:
-        _check_update(current, total, message, increment)
+        check_update(current, total, message, increment)
         with self._lock:
             if state._cancel_requested:
                 raise OperationCancelled(state.operation_id)
@@ -484,13 +484,12 @@ class ProgressEventStore:
         increment: int | float,
         metadata: dict[str, Any],
     ) -> None:
-        _check_update(current, total, message, increment)
+        check_update(current, total, message, increment)
         with self._lock:
             if state._cancel_requested:
                 raise OperationCancelled(state.operation_id)
             if state._completed is not None:
-                msg = f"operation {state.operation_id!r} already ended ({state.status.value})"
-                raise LevelEndedError(msg)
+                raise LevelEndedError(_ended_message(state, None))
             if current is not None:
                 state.current = current
             if increment:
@@ -627,27 +626,10 @@ def _close_open(
         node._end(status, now)
 
 
-def _check_update(
-    current: int | float | None,
-    total: int | float | None,
-    message: str | None,
-    increment: int | float,
-) -> None:
-    if current is not None:
-        check_amount("current", current)
-    if total is not None:
-        check_amount("total", total)
-    check_text("message", message)
-    if increment and (isinstance(increment, bool) or not isinstance(increment, (int, float))):
-        msg = f"increment must be a number, got {increment!r}"
-        raise TypeError(msg)
-
-
 def _check_increment(
     level: ProgressLevel, current: int | float | None, increment: int | float
 ) -> None:
-    base = level.current if current is None else current
-    check_amount("current", base + increment)
+    check_increment(level.current if current is None else current, increment)
 
 
 _global_lock = threading.Lock()

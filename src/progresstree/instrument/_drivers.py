@@ -23,9 +23,9 @@ __all__ = ["drive_async_generator", "drive_generator"]
 
 def _leave(context: contextvars.Context, handle: LevelHandle, exc: BaseException | None) -> None:
     if exc is None:
-        context.run(handle.__exit__, None, None, None)  # type: ignore[attr-defined]
+        context.run(handle.__exit__, None, None, None)
     else:
-        context.run(handle.__exit__, type(exc), exc, exc.__traceback__)  # type: ignore[attr-defined]
+        context.run(handle.__exit__, type(exc), exc, exc.__traceback__)
 
 
 def drive_generator(

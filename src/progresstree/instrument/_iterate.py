@@ -174,7 +174,7 @@ def level_items(iterator: Iterator[Any], plan: LevelPlan) -> Iterator[Any]:
         for item in iterator:
             handle = open_level(index, item)
             yield item
-            handle.__exit__(None, None, None)  # type: ignore[attr-defined]
+            handle.__exit__(None, None, None)
             handle = None
             index += 1
     finally:
@@ -229,7 +229,7 @@ class AsyncLevels:
         handle = self._handle
         if handle is not None:
             self._handle = None
-            handle.__exit__(None, None, None)  # type: ignore[attr-defined]
+            handle.__exit__(None, None, None)
             self._index += 1
         item = await self._iterator.__anext__()
         self._handle = self._plan.open(self._index, item)

@@ -114,7 +114,7 @@ class CallPlan:
     def enter(self, described: Describe) -> LevelHandle:
         """Open and enter the level (used inside a generator's private context)."""
         handle = self.handle(described)
-        handle.__enter__()  # type: ignore[attr-defined]
+        handle.__enter__()
         return handle
 
 

@@ -32,7 +32,7 @@ def _sync_wrapper(plan: CallPlan) -> _Wrapper:
     def call_in_level(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        with open_level(instance, args, kwargs):  # type: ignore[attr-defined]
+        with open_level(instance, args, kwargs):
             return wrapped(*args, **kwargs)
 
     return call_in_level
@@ -44,7 +44,7 @@ def _coroutine_wrapper(plan: CallPlan) -> _Wrapper:
     async def await_in_level(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        with open_level(instance, args, kwargs):  # type: ignore[attr-defined]
+        with open_level(instance, args, kwargs):
             return await wrapped(*args, **kwargs)
 
     return await_in_level
