@@ -10,6 +10,7 @@ methods, code that already reports progress).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Sequence
 
 import libcst as cst
@@ -91,46 +92,48 @@ def is_abstract(func: cst.FunctionDef) -> bool:
     return any(decorator_name(d) in _ABSTRACT_DECORATORS for d in func.decorators)
 
 
-class _ProgressUseFinder(cst.CSTVisitor):
-    def __init__(self, names: Collection[str]) -> None:
-        self.names = names
-        self.found = False
-
-    def visit_Name(self, node: cst.Name) -> bool:
-        if node.value in self.names:
-            self.found = True
-        return False
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        if node.attr.value == "_progress":
-            self.found = True
-            return False
-        return not self.found
-
-
-class _LocalNames(cst.CSTVisitor):
-    """Names a function binds itself (they shadow any module-level API name)."""
+class _FunctionFacts(cst.CSTVisitor):
+    """One pass over a function: every name spelled, the names it binds, ``._progress`` use."""
 
     def __init__(self) -> None:
         self.names: set[str] = set()
+        self.local: set[str] = set()
+        self.progress_attribute = False
 
-    def _add(self, target: cst.CSTNode) -> None:
-        for name in m.findall(target, m.Name()):
-            if isinstance(name, cst.Name):
-                self.names.add(name.value)
+    def _bind(self, target: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            self.local.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._bind(target.value)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value == "_progress":
+            self.progress_attribute = True
 
     def visit_Param(self, node: cst.Param) -> None:
-        self.names.add(node.name.value)
+        self.local.add(node.name.value)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        if isinstance(node.target, (cst.Name, cst.Tuple, cst.List)):
-            self._add(node.target)
+        self._bind(node.target)
 
     def visit_For(self, node: cst.For) -> None:
-        self._add(node.target)
+        self._bind(node.target)
 
     def visit_AsName(self, node: cst.AsName) -> None:
-        self._add(node.name)
+        self._bind(node.name)
+
+
+@functools.lru_cache(maxsize=64)
+def _facts(func: cst.FunctionDef) -> _FunctionFacts:
+    facts = _FunctionFacts()
+    func.visit(facts)
+    return facts
 
 
 def uses_progress_api(func: cst.FunctionDef, extra_names: Iterable[str] = ()) -> bool:
@@ -139,26 +142,16 @@ def uses_progress_api(func: cst.FunctionDef, extra_names: Iterable[str] = ()) ->
     A parameter or local variable that merely shares a name with the API
     (``def play(self, tracks)``) does not count.
     """
-    local = _LocalNames()
-    func.visit(local)
-    finder = _ProgressUseFinder(PROGRESS_API_NAMES.union(extra_names) - local.names)
-    func.visit(finder)
-    return finder.found
+    facts = _facts(func)
+    if facts.progress_attribute:
+        return True
+    api = PROGRESS_API_NAMES.union(extra_names)
+    return bool((facts.names & api) - facts.local)
 
 
-class _NameCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-
-def names_in(node: cst.CSTNode) -> set[str]:
-    """Every identifier spelled inside ``node`` (to pick names that collide with none)."""
-    collector = _NameCollector()
-    node.visit(collector)
-    return collector.names
+def names_in(func: cst.FunctionDef) -> set[str]:
+    """Every identifier spelled inside ``func`` (to pick names that collide with none)."""
+    return set(_facts(func).names)
 
 
 def fresh_name(preferred: Sequence[str], taken: Collection[str]) -> str:
@@ -324,6 +317,9 @@ class Reads:
         self.calls: set[str] = set()
 
 
+_LEAVING_OR_BINDING = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+
+
 def leading_reads(statements: Sequence[cst.BaseStatement], variable: str) -> Reads:
     """Reads of ``variable`` that happen on *every* run of ``statements``.
 
@@ -338,6 +334,12 @@ def leading_reads(statements: Sequence[cst.BaseStatement], variable: str) -> Rea
             part.visit(collector)
         reads.attributes |= collector.attributes
         reads.calls |= collector.calls
+        if isinstance(statement, cst.SimpleStatementLine) and not any(
+            isinstance(small, _LEAVING_OR_BINDING) for small in statement.body
+        ):
+            if stores(statement, variable):
+                break
+            continue
         if _may_jump(statement) or stores(statement, variable):
             break
     return reads

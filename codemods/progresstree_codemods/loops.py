@@ -8,11 +8,13 @@ configured loop-variable patterns map that name to a level type.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import libcst as cst
 import libcst.matchers as m
 
 from progresstree_codemods.config import CodemodConfig
+from progresstree_codemods.targets import child_blocks
 
 _ENUMERATE = m.Call(
     func=m.Name("enumerate"),
@@ -76,3 +78,20 @@ def iterates_tracked(loop: cst.For) -> bool:
     """Whether the loop already goes through ``track_progress`` (directly or enumerated)."""
     tracked = m.Call(func=m.Name("track_progress") | m.Attribute(attr=m.Name("track_progress")))
     return m.matches(loop.iter, tracked) or bool(m.findall(loop.iter, tracked))
+
+
+def iter_loops(suite: cst.BaseSuite) -> Iterator[cst.For]:
+    """Every ``for`` statement in a block, outside nested functions and classes.
+
+    Loops are statements, so walking statements (not expressions) finds them all
+    at a fraction of the cost of a full visit.
+    """
+    if not isinstance(suite, cst.IndentedBlock):
+        return
+    for statement in suite.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(statement, cst.For):
+            yield statement
+        for block in child_blocks(statement):
+            yield from iter_loops(block)

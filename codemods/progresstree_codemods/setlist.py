@@ -19,40 +19,36 @@ from progresstree_codemods import analysis
 from progresstree_codemods import builders as b
 from progresstree_codemods.edits import EditSession
 from progresstree_codemods.loops import LoopTarget, iterates_tracked, loop_target
+from progresstree_codemods.targets import child_blocks
 
 _CONTEXT_METHODS = frozenset({"song", "action", "block", "subprocess"})
 
 
-class _LoopIndex(cst.CSTVisitor):
+class _LoopIndex:
     """Where each loop sits (the statements before it) and which loop is the songs loop."""
 
-    def __init__(self, session: EditSession) -> None:
+    def __init__(self, session: EditSession, body: cst.BaseSuite) -> None:
         self.session = session
         self.preceding: dict[cst.For, list[cst.BaseStatement]] = {}
         self.song_loop: cst.For | None = None
         self.tracked = 0
+        self._walk(body)
 
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        for position, statement in enumerate(node.body):
-            if isinstance(statement, cst.For):
-                self.preceding[statement] = list(node.body[:position])
-
-    def visit_For(self, node: cst.For) -> None:
-        target = loop_target(node, self.session.config)
-        if target is None:
+    def _walk(self, suite: cst.BaseSuite) -> None:
+        if not isinstance(suite, cst.IndentedBlock):
             return
-        self.tracked += 1
-        if self.song_loop is None and target.level_type == "song":
-            self.song_loop = node
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
+        for position, statement in enumerate(suite.body):
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            if isinstance(statement, cst.For):
+                self.preceding[statement] = list(suite.body[:position])
+                target = loop_target(statement, self.session.config)
+                if target is not None:
+                    self.tracked += 1
+                    if self.song_loop is None and target.level_type == "song":
+                        self.song_loop = statement
+            for block in child_blocks(statement):
+                self._walk(block)
 
 
 def _first(candidates: Sequence[str], available: Collection[str]) -> str | None:
@@ -250,8 +246,7 @@ def instrument_loops(
     setlist_method: bool,
 ) -> tuple[cst.FunctionDef, bool]:
     """Instrument the loops of a service method; (new function, songs loop found)."""
-    index = _LoopIndex(session)
-    func.body.visit(index)
+    index = _LoopIndex(session, func.body)
     if not index.tracked:
         return func, False
     data = analysis.data_parameters(func)

@@ -17,7 +17,10 @@ SETLIST = "setlist"
 BLOCK = "block"
 
 
-def _blocks_of(statement: cst.BaseStatement) -> list[cst.BaseSuite]:
+def child_blocks(statement: cst.BaseStatement) -> list[cst.BaseSuite]:
+    """The blocks nested directly in a compound statement (none for functions)."""
+    if isinstance(statement, cst.Match):
+        return [case.body for case in statement.cases]
     if isinstance(statement, (cst.If, cst.While, cst.For, cst.With, cst.ClassDef)):
         blocks = [statement.body]
         orelse = getattr(statement, "orelse", None)
@@ -40,7 +43,7 @@ def iter_classes(statements: Sequence[cst.BaseStatement]) -> Iterator[cst.ClassD
     for statement in statements:
         if isinstance(statement, cst.ClassDef):
             yield statement
-        for block in _blocks_of(statement):
+        for block in child_blocks(statement):
             if isinstance(block, cst.IndentedBlock):
                 yield from iter_classes(block.body)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
-from libcst.metadata import PositionProvider
+from libcst.codemod import Codemod, CodemodContext, SkipFile, VisitorBasedCodemodCommand
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from progresstree_codemods import analysis
 from progresstree_codemods import builders as b
@@ -22,11 +22,13 @@ from progresstree_codemods.api import ApiNames
 from progresstree_codemods.blocks import instrument_process
 from progresstree_codemods.config import CodemodConfig, add_config_args, resolve_config
 from progresstree_codemods.edits import EditSession, inserted_counts
-from progresstree_codemods.loops import loop_target
+from progresstree_codemods.imports import add_imports
+from progresstree_codemods.loops import iter_loops, loop_target
 from progresstree_codemods.setlist import instrument_loops
 from progresstree_codemods.targets import BLOCK, SETLIST, TargetIndex
 
 NOTHING_TO_DO = "no setlist service or block processor to instrument"
+_UNDECORATED: set[type[VisitorBasedCodemodCommand]] = set()
 
 
 @dataclasses.dataclass
@@ -60,24 +62,33 @@ def _defines(cls: cst.ClassDef, names: set[str]) -> bool:
     return False
 
 
+_SETS_PROGRESS = m.SimpleStatementLine(
+    body=[
+        m.ZeroOrMore(),
+        m.Assign(targets=[m.AssignTarget(target=m.Attribute(attr=m.Name("_progress")))]),
+        m.ZeroOrMore(),
+    ]
+)
+
+
 def _progress_assigned(cls: cst.ClassDef) -> bool:
     """Whether ``__init__`` (or the class body) already sets ``_progress``."""
-    pattern = m.Assign(targets=[m.AssignTarget(target=m.Attribute(attr=m.Name("_progress")))])
-    return bool(m.findall(cls.body, pattern)) or _defines(cls, {"_progress"})
+    if _defines(cls, {"_progress"}):
+        return True
+    for statement in b.as_statements(cls.body):
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
+            return any(m.matches(s, _SETS_PROGRESS) for s in b.as_statements(statement.body))
+    return False
 
 
 def _has_mapped_loop(func: cst.FunctionDef, config: CodemodConfig) -> bool:
-    return any(
-        isinstance(loop, cst.For) and loop_target(loop, config) is not None
-        for loop in m.findall(func.body, m.For())
-    )
+    return any(loop_target(loop, config) is not None for loop in iter_loops(func.body))
 
 
 class InstrumentTransformer(VisitorBasedCodemodCommand):
     """Base of the commands; subclasses choose the kinds of classes they edit."""
 
     DESCRIPTION = "Instrument setlist services and block processors with progresstree."
-    METADATA_DEPENDENCIES = (PositionProvider,)
     KINDS: frozenset[str] = frozenset({SETLIST, BLOCK})
 
     def __init__(
@@ -92,7 +103,20 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         config: str | None = None,
         settings: CodemodConfig | None = None,
     ) -> None:
-        super().__init__(context)
+        cls = type(self)
+        if cls in _UNDECORATED:
+            # libcst's matcher-decorator discovery walks the ~4000 visitor methods
+            # with dir() on every instance, which costs more than parsing a small
+            # file; a class without matcher decorators needs it only once.
+            Codemod.__init__(self, context)
+            cst.CSTTransformer.__init__(self)
+            self._extra_visit_funcs = {}
+            self._extra_leave_funcs = {}
+            self._matchers = {}
+        else:
+            super().__init__(context)
+            if not (self._extra_visit_funcs or self._extra_leave_funcs or self._matchers):
+                _UNDECORATED.add(cls)
         self.config = settings or resolve_config(
             style=style,
             setlist_suffix=setlist_suffix,
@@ -103,6 +127,8 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
             config=config,
         )
         self._targets: TargetIndex | None = None
+        self._tree: cst.Module | None = None
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
         self._session: EditSession | None = None
         self._classes: list[_ClassState] = []
         self._left_alone: collections.Counter[str] = collections.Counter()
@@ -122,8 +148,12 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         if not targets:
             raise SkipFile(NOTHING_TO_DO)
         self._targets = targets
+        self._tree = tree
+        self._positions = None
         inserted_counts(self.context)
-        result = super().transform_module(tree)
+        # The visitor needs no metadata wrapper (and its deep copy of the tree):
+        # positions are computed only when a warning needs a line number.
+        result = add_imports(self.context, tree.visit(self))
         if not sum(inserted_counts(self.context).values()):
             reasons = ", ".join(f"{n} {r}" for r, n in sorted(self._left_alone.items()))
             raise SkipFile(f"nothing to instrument ({reasons})" if reasons else NOTHING_TO_DO)
@@ -213,7 +243,8 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
                 return updated_node
             if not self._may_edit(original_node, state):
                 return updated_node
-            result = instrument_process(updated_node, self.session, self.module, state.name)
+            module = self._tree if self._tree is not None else cst.Module(body=[])
+            result = instrument_process(updated_node, self.session, module, state.name)
             if result is None:
                 self._leave_alone(original_node, state, "it takes no block parameter")
                 return updated_node
@@ -279,7 +310,10 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         return True
 
     def _where(self, func: cst.FunctionDef, state: _ClassState) -> str:
-        position = self.get_metadata(PositionProvider, func, None)
+        if self._positions is None and self._tree is not None:
+            wrapper = MetadataWrapper(self._tree, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        position = self._positions.get(func) if self._positions is not None else None
         line = f"line {position.start.line}: " if position is not None else ""
         return f"{line}{state.name}.{func.name.value}"
 
