@@ -86,3 +86,8 @@ def tagged_song(song_id: int) -> str:
     with get_progress_context().action("t", f"tagged {song_id}"):
         pass
     return f"song {song_id}"
+
+
+def song_total(results: list[int]) -> int:
+    """A delayed reduction over songs' results."""
+    return sum(results)
