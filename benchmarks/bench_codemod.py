@@ -9,7 +9,7 @@ library (files it parses and leaves alone), then times, side by side:
 * end to end: ``progresstree codemod --check -j 1`` over the tree (file
   discovery, libcst's runner, per-file reports, diffs of the edited files).
 
-Usage: python benchmarks/bench_codemod.py [--lines 90000] [--repeat 3] [--copies 40]
+Usage: python benchmarks/bench_codemod.py [--lines 90000] [--repeat 3] [--copies 10]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ TARGET_SOURCES = [
     *sorted((REPO / "docs" / "examples" / "legacy").glob("*.py")),
     *sorted((REPO / "tests" / "codemods" / "fixtures").glob("*.py")),
 ]
-TARGET_COPIES = 40
+TARGET_COPIES = 10
 
 
 def _stdlib_files() -> list[Path]:

@@ -240,6 +240,7 @@ class _JumpFinder(cst.CSTVisitor):
         return False
 
 
+@functools.lru_cache(maxsize=256)
 def _may_jump(node: cst.CSTNode) -> bool:
     finder = _JumpFinder()
     node.visit(finder)
@@ -287,6 +288,7 @@ class _StoreFinder(cst.CSTVisitor):
         return False
 
 
+@functools.lru_cache(maxsize=1024)
 def stores(node: cst.CSTNode, variable: str) -> bool:
     """Whether ``node`` (re)binds ``variable`` anywhere."""
     finder = _StoreFinder(variable)
