@@ -6,10 +6,14 @@ on its own store, and a sender thread ships the changes back every 0.1 s over
 one ``SimpleQueue`` shared by all workers. In the parent a reader thread
 merges them with a :class:`~progresstree._replica.Replica`.
 
+Per-task cost is kept to a few microseconds: tokens are made and parsed
+once, a worker keeps one mirror of an operation open across the tasks sent
+under it, and a task that reported nothing sends nothing.
+
 Ordering: a task flushes its last changes before returning, so they are in
-the pipe before the pool's result is. The future handed to the caller is
-resolved only after that pipe was drained, hence "a task's events are
-applied before its result is available" holds without any acknowledgement.
+the pipe before the pool's result is. The pool's manager thread drains that
+pipe before it settles the future, hence "a task's events are applied before
+its result is available" holds without any acknowledgement or extra future.
 
 Crash safety: every message is cut into chunks small enough for one atomic
 pipe write (``PIPE_BUF``), so a worker killed mid-send never leaves a torn
@@ -23,19 +27,26 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.util
 import os
 import pickle
+import select
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures.process import (
+    _ExecutorManagerThread,
+    _threads_wakeups,
+)
 from typing import Any, TypeVar
 
 from ._relay import Relay, Ticker
 from ._replica import Replica
 from .context import _CURRENT
-from .propagation import attach, current_token
+from .models import ProgressState
+from .propagation import attach, current_token, parse_token, release_mirror, retain_mirror
 from .store import ProgressEventStore, get_progress_store, reset_progress_store
 
 __all__ = ["ProcessPoolExecutor"]
@@ -43,21 +54,90 @@ __all__ = ["ProcessPoolExecutor"]
 _R = TypeVar("_R")
 _CHUNK = 3500  # payload bytes per message: header and pickling stay < PIPE_BUF
 _SEND_INTERVAL = 0.1
+_IDLE = 0.2  # seconds without a task before a worker ends its mirror of an operation
+_MIRROR_LEVELS = 64  # levels after which a worker starts a fresh mirror (unique ids stay cheap)
+
+
+class _Held:
+    """A mirror operation a worker keeps open across the tasks sent under it."""
+
+    __slots__ = ("last_used", "running", "state")
+
+    def __init__(self, state: ProgressState) -> None:
+        self.state = state
+        self.running = 0
+        self.last_used = 0.0
 
 
 class _WorkerRelay:
-    """Worker side: a relay on a fresh store, flushed by a ticker and per task."""
+    """Worker side: a relay on a fresh store, flushed by a ticker and per task.
+
+    Successive tasks of one operation share one mirror of it (opening and
+    ending a mirror per task would cost more than a short task's own work);
+    the ticker ends a mirror once no task used it for ``_IDLE`` seconds, a
+    mirror is replaced once it holds ``_MIRROR_LEVELS`` levels, and a worker
+    that exits ends its mirrors and sends what is left.
+    """
 
     def __init__(self, queue: Any) -> None:
         self._queue = queue
         self._lock = threading.Lock()
         self._seq = 0
+        self._held: dict[str, _Held] = {}
         self.relay = Relay()
         # A forked worker inherits the parent's store and current level: start clean.
-        store = reset_progress_store()
+        self._store = store = reset_progress_store()
         _CURRENT.set(None)
         store.add_callback(self.relay)
-        self._ticker = Ticker(self.flush, _SEND_INTERVAL, "progresstree-pool-relay")
+        self._ticker = Ticker(self._tick, _SEND_INTERVAL, "progresstree-pool-relay")
+        multiprocessing.util.Finalize(self, self.close, exitpriority=10)
+
+    def hold(self, token: str) -> _Held | None:
+        """Keep the mirror of ``token``'s operation open while a task runs under it."""
+        op_id = parse_token(token)[0]
+        with self._lock:
+            held = self._held.get(op_id)
+            if held is not None and (
+                held.state.is_finished
+                or (held.running == 0 and len(held.state.levels) >= _MIRROR_LEVELS)
+            ):
+                del self._held[op_id]
+                release_mirror(self._store, held.state)
+                held = None
+            if held is None:
+                state = retain_mirror(token, self._store)
+                if state is None:
+                    return None
+                held = self._held[op_id] = _Held(state)
+            held.running += 1
+        return held
+
+    def let_go(self, held: _Held) -> None:
+        """The task under ``held`` ended."""
+        with self._lock:
+            held.running -= 1
+            held.last_used = time.monotonic()
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            idle = [
+                op_id
+                for op_id, held in self._held.items()
+                if held.running == 0 and now - held.last_used >= _IDLE
+            ]
+            for op_id in idle:
+                release_mirror(self._store, self._held.pop(op_id).state)
+        self.flush()
+
+    def close(self) -> None:
+        """End every mirror still held and send what is left (at worker exit)."""
+        with self._lock:
+            held, self._held = self._held, {}
+            for item in held.values():
+                release_mirror(self._store, item.state)
+        self._ticker.stop(1.0)
+        self.flush()
 
     def flush(self) -> None:
         with self._lock:
@@ -91,12 +171,15 @@ def _init_worker(
 def _run_task(
     token: str | None, fn: Callable[..., _R], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> _R:
+    relay = _worker_relay
+    held = None if relay is None or token is None else relay.hold(token)
     try:
         with attach(token):
             return fn(*args, **kwargs)
     finally:
-        relay = _worker_relay
         if relay is not None:
+            if held is not None:
+                relay.let_go(held)
             relay.flush()
 
 
@@ -137,6 +220,10 @@ class _Hub:
         self._closed = False
         self.broken = False
         self._wake_r, self._wake_w = os.pipe()
+        # One poll object for the life of the hub: a readiness check costs one
+        # syscall, not a selector built per call as in ``Connection.poll``.
+        self._pending = select.poll()
+        self._pending.register(queue._reader.fileno(), select.POLLIN)
         self._thread = threading.Thread(
             target=self._loop, name="progresstree-pool-reader", daemon=True
         )
@@ -152,9 +239,9 @@ class _Hub:
 
     def drain(self) -> None:
         """Apply every message already in the pipe (never blocks on a writer)."""
+        pending = self._pending.poll
         with self._lock:
-            reader = self._queue._reader
-            while reader.poll():
+            while pending(0):
                 self._receive(self._queue.get())
 
     def _receive(self, message: tuple[str, int, int, int, int, bytes]) -> None:
@@ -198,20 +285,25 @@ class _Hub:
         os.close(self._wake_w)
 
 
-class _RelayFuture(Future[_R]):
-    """The caller's future: resolved once the task's progress was applied."""
+class _ManagerThread(_ExecutorManagerThread):
+    """The pool's manager thread, which applies a task's progress before its result.
 
-    def __init__(self, inner: Future[_R]) -> None:
-        super().__init__()
-        self._inner = inner
+    A worker writes a task's last changes to the relay pipe before it returns
+    the result, so draining that pipe before the future is settled is enough.
+    """
 
-    def cancel(self) -> bool:
-        if self._inner.cancel():
-            return True
-        return self.cancelled()
+    def __init__(self, executor: ProcessPoolExecutor, hub: _Hub) -> None:
+        super().__init__(executor)
+        self._progresstree_hub = hub
 
-    def running(self) -> bool:
-        return not self.done() and self._inner.running()
+    def process_result_item(self, result_item: Any) -> None:
+        if not isinstance(result_item, int):  # an int: a worker that exited cleanly
+            self._progresstree_hub.drain()
+        super().process_result_item(result_item)
+
+    def terminate_broken(self, cause: Any) -> None:
+        self._progresstree_hub.fail_workers(dict(self.processes))
+        super().terminate_broken(cause)
 
 
 class ProcessPoolExecutor(concurrent.futures.ProcessPoolExecutor):
@@ -250,36 +342,18 @@ class ProcessPoolExecutor(concurrent.futures.ProcessPoolExecutor):
             **extra,
         )
         self._hub = _Hub(self._relay_queue, store if store is not None else get_progress_store())
-        self._known: dict[int, Any] = {}
-        self._broken_seen = threading.Lock()
 
     def submit(self, fn: Callable[..., _R], /, *args: Any, **kwargs: Any) -> Future[_R]:
-        inner: Future[_R] = super().submit(_run_task, current_token(), fn, args, kwargs)
-        processes = self._processes
-        if processes:
-            self._known.update(processes)
-        outer: _RelayFuture[_R] = _RelayFuture(inner)
-        inner.add_done_callback(lambda done: self._settle(outer, done))
-        return outer
+        return super().submit(_run_task, current_token(), fn, args, kwargs)
 
-    def _settle(self, outer: _RelayFuture[_R], inner: Future[_R]) -> None:
-        if inner.cancelled():
-            Future.cancel(outer)
-            outer.set_running_or_notify_cancel()
-            return
-        exc = inner.exception()
-        if isinstance(exc, BrokenProcessPool):
-            self._on_broken()
-        else:
-            self._hub.drain()
-        if exc is None:
-            outer.set_result(inner.result())
-        else:
-            outer.set_exception(exc)
-
-    def _on_broken(self) -> None:
-        if self._broken_seen.acquire(blocking=False):
-            self._hub.fail_workers(dict(self._known))
+    def _start_executor_manager_thread(self) -> None:
+        # As the base class, with a manager thread that applies worker progress.
+        if self._executor_manager_thread is None:
+            if not self._safe_to_dynamically_spawn_children:  # fork: sentinels first
+                self._launch_processes()
+            thread = self._executor_manager_thread = _ManagerThread(self, self._hub)
+            thread.start()
+            _threads_wakeups[thread] = self._executor_manager_thread_wakeup
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         super().shutdown(wait=wait, cancel_futures=cancel_futures)
@@ -298,6 +372,6 @@ class ProcessPoolExecutor(concurrent.futures.ProcessPoolExecutor):
         hub = self._hub
         if hub._closed:
             return
-        if self._broken:
-            self._on_broken()
+        if self._broken and not hub.broken:
+            hub.fail_workers(dict(self._processes or {}))
         hub.close()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import threading
 import weakref
@@ -33,7 +34,14 @@ from .context import LevelHandle, current_level
 from .models import ProgressLevel, ProgressState
 from .store import ProgressEventStore, get_progress_store
 
-__all__ = ["attach", "current_token", "mirror_of", "parse_token"]
+__all__ = [
+    "attach",
+    "current_token",
+    "mirror_of",
+    "parse_token",
+    "release_mirror",
+    "retain_mirror",
+]
 
 _PREFIX = "pt1-"
 _PROXY_TYPE = "attached"
@@ -56,6 +64,7 @@ def mirror_of(state: ProgressState) -> Mirror | None:
     return _MIRRORS.get(state)
 
 
+@functools.lru_cache(maxsize=1024)
 def make_token(operation_id: str, operation_type: str, level_id: str | None) -> str:
     """The token naming ``level_id`` (None: the operation itself)."""
     raw = json.dumps([operation_id, operation_type, level_id], separators=(",", ":"))
@@ -78,6 +87,11 @@ def parse_token(token: object) -> tuple[str, str, str | None]:
     if not isinstance(token, str):
         msg = f"token must be a str from current_token() or None, got {token!r}"
         raise TypeError(msg)
+    return _parse(token)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(token: str) -> tuple[str, str, str | None]:
     if not token.startswith(_PREFIX):
         msg = f"malformed progress token {token!r}: it must start with {_PREFIX!r}"
         raise ValueError(msg)
@@ -137,31 +151,20 @@ class attach:
             return None
         store = self._store if self._store is not None else get_progress_store()
         op_id, op_type, level_id = self._parsed
-        state = store.get_state(op_id)
+        state, mirrored = _retain(store, op_id, op_type)
         level: ProgressLevel | None = None
-        if state is not None and mirror_of(state) is None:
-            if level_id is not None:
-                level = state.levels.get(level_id)
-                if level is None or level.is_finished:
-                    # Still recorded, under the right parent id, by a relay.
-                    level = _detached_proxy(level_id)
-        else:
-            state = self._enter_mirror(store, op_id, op_type)
+        if mirrored:
+            self._mirror = state
             if level_id is not None:
                 level = _proxy_in(store, state, level_id)
+        elif level_id is not None:
+            level = state.levels.get(level_id)
+            if level is None or level.is_finished:
+                # Still recorded, under the right parent id, by a relay.
+                level = _detached_proxy(level_id)
         handle = self._handle = _AttachedHandle(store, state, level)
         handle._activate()
         return handle
-
-    def _enter_mirror(self, store: ProgressEventStore, op_id: str, op_type: str) -> ProgressState:
-        with _mirror_lock:
-            state = store.get_state(op_id)
-            if state is None:
-                state = store._begin_operation(op_type, "", op_id, {"orphaned": True})
-                _MIRRORS[state] = Mirror()
-            _MIRRORS[state].users += 1
-        self._mirror = state
-        return state
 
     def __exit__(
         self,
@@ -178,14 +181,48 @@ class attach:
         if state is None:
             return
         self._mirror = None
-        with _mirror_lock:
-            info = _MIRRORS.get(state)
-            if info is None:
-                return
-            info.users -= 1
-            last = info.users <= 0
-        if last:
-            handle._store.complete_operation(state.operation_id)
+        release_mirror(handle._store, state)
+
+
+def _retain(store: ProgressEventStore, op_id: str, op_type: str) -> tuple[ProgressState, bool]:
+    """``(state, True)``: one more user of the mirror ``op_id`` (opened when
+    missing); ``(state, False)``: ``op_id`` is an ordinary operation of ``store``."""
+    with _mirror_lock:
+        state = store.get_state(op_id)
+        if state is None:
+            state = store._begin_operation(op_type, "", op_id, {"orphaned": True})
+            info = _MIRRORS[state] = Mirror()
+        else:
+            found = _MIRRORS.get(state)
+            if found is None:
+                return state, False
+            info = found
+        info.users += 1
+    return state, True
+
+
+def retain_mirror(token: str, store: ProgressEventStore) -> ProgressState | None:
+    """Keep the mirror operation of ``token`` open until :func:`release_mirror`.
+
+    Opens the mirror when missing; successive ``attach(token)`` blocks then
+    share it instead of opening and ending one each. None when the token's
+    operation is an ordinary operation of ``store``.
+    """
+    op_id, op_type, _ = parse_token(token)
+    state, mirrored = _retain(store, op_id, op_type)
+    return state if mirrored else None
+
+
+def release_mirror(store: ProgressEventStore, state: ProgressState) -> None:
+    """Drop one hold on the mirror ``state``; the last one ends it."""
+    with _mirror_lock:
+        info = _MIRRORS.get(state)
+        if info is None:
+            return
+        info.users -= 1
+        last = info.users <= 0
+    if last:
+        store.complete_operation(state.operation_id)
 
 
 def _detached_proxy(level_id: str) -> ProgressLevel:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import time
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 
 import pt_dist_workers as w
@@ -157,3 +158,51 @@ def test_same_level_ids_from_successive_tasks_stay_distinct_levels() -> None:
             for _ in range(3):
                 pool.submit(w.tagged_song, 1).result()
         assert sorted(op.state.get_level("s").children) == ["s:t", "s:t#2", "s:t#3"]  # type: ignore[union-attr]
+
+
+def test_many_tasks_of_one_level_keep_distinct_completed_levels() -> None:
+    """A worker reuses and renews its mirror of the operation; no level is lost or merged."""
+    progress = get_progress_context()
+    with progress.operation("job") as op, ProcessPoolExecutor(1) as pool:
+        with op.song("s", "song"):
+            futures = [pool.submit(w.tagged_song, i) for i in range(150)]
+            assert [f.result() for f in futures] == [f"song {i}" for i in range(150)]
+        children = op.state.get_level("s").children  # type: ignore[union-attr]
+        assert len(children) == 150
+        assert all(child.status.value == "completed" for child in children.values())
+
+
+def test_done_callbacks_see_the_tasks_levels() -> None:
+    progress = get_progress_context()
+    seen: list[bool] = []
+    with progress.operation("job") as op, ProcessPoolExecutor(2) as pool:
+
+        def check(level_id: str) -> Callable[[object], None]:
+            def done(_: object) -> None:
+                level = op.state.get_level(level_id)
+                seen.append(level is not None and level.is_finished)
+
+            return done
+
+        for song in range(4):
+            with op.song(song, "song"):
+                future = pool.submit(w.process_song, song, 1, 2)
+            future.add_done_callback(check(f"{song}:a0"))
+    assert seen == [True] * 4
+
+
+def test_tasks_of_two_operations_stay_in_their_trees() -> None:
+    progress = get_progress_context()
+    with (
+        progress.operation("one") as first,
+        progress.operation("two") as second,
+        ProcessPoolExecutor(1) as pool,
+    ):
+        futures = []
+        for op in (first, second, first, second):
+            with op.song("s", "song"):
+                futures.append(pool.submit(w.tagged_song, 1))
+        for future in futures:
+            future.result()
+        assert sorted(first.state.levels) == ["s", "s#2", "s#2:t", "s:t"]
+        assert sorted(second.state.levels) == ["s", "s#2", "s#2:t", "s:t"]
