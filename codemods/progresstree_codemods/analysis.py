@@ -65,9 +65,12 @@ _STUB_SMALL = (
 
 def is_stub_body(func: cst.FunctionDef) -> bool:
     """True for bodies made only of a docstring, ``pass``, ``...`` or NotImplementedError."""
-    if isinstance(func.body, cst.SimpleStatementSuite):
-        return all(m.matches(s, _STUB_SMALL) for s in func.body.body)
-    _, rest = split_docstring(func.body.body)
+    body = func.body
+    if isinstance(body, cst.SimpleStatementSuite):
+        return all(m.matches(s, _STUB_SMALL) for s in body.body)
+    if not isinstance(body, cst.IndentedBlock):
+        return False
+    _, rest = split_docstring(body.body)
     for statement in rest:
         if not isinstance(statement, cst.SimpleStatementLine):
             return False

@@ -23,7 +23,7 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     try:
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[import-not-found]
     except ModuleNotFoundError:
         tomllib = None
 
@@ -114,7 +114,7 @@ def config_from_mapping(
     table: Mapping[str, Any], *, source: str, base: CodemodConfig | None = None
 ) -> CodemodConfig:
     """Apply a ``[tool.progresstree.codemod]`` table on top of ``base``."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     for raw_key, value in table.items():
         key = raw_key.replace("_", "-")
         if key not in _KEYS:
@@ -232,15 +232,16 @@ def resolve_config(
     search_from: str | os.PathLike[str] | None = None,
 ) -> CodemodConfig:
     """Defaults, then the project's pyproject.toml, then explicit flags."""
+    pyproject: Path | None
     if config is not None:
-        pyproject: Path | None = Path(config)
+        pyproject = Path(config)
         if not pyproject.is_file():
             msg = f"--config: {config!r} is not a file"
             raise ConfigError(msg)
     else:
         pyproject = find_pyproject(search_from if search_from is not None else os.getcwd())
     base = load_pyproject(pyproject.resolve()) if pyproject is not None else CodemodConfig()
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if style is not None:
         changes["style"] = style
     if setlist_suffix:

@@ -84,9 +84,7 @@ class Summary:
                 lines.append(f"{changed_word}: {report.path} ({_describe(report.inserted)})")
             elif report.status == FAILED:
                 lines.append(f"failed: {report.path}: {report.reason}")
-            elif verbose or (
-                report.reason not in quiet and not report.reason.startswith("nothing to instrument")
-            ):
+            elif verbose or not _quiet(report.reason, quiet):
                 lines.append(f"skipped: {report.path}: {report.reason}")
             if verbose or report.status == CHANGED:
                 lines.extend(f"  warning: {w}" for w in report.warnings)

@@ -185,7 +185,9 @@ class _LoopRewriter(cst.CSTTransformer):
         song_ctx = analysis.fresh_name(("song_ctx", "progress_song_ctx"), self.taken)
         self.taken.add(song_ctx)
         setlist_id: cst.BaseExpression = (
-            b.name(self.setlist_id) if self.setlist_id in self.parameters else b.string("setlist")
+            b.name(self.setlist_id)
+            if self.setlist_id and self.setlist_id in self.parameters
+            else b.string("setlist")
         )
         operation = self.session.call(
             cst.Attribute(value=self.progress, attr=b.name("setlist_processing")),

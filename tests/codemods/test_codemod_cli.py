@@ -240,3 +240,15 @@ def test_module_entry_point_and_libcst_runner(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "with self._progress.action(hook.id, hook.name):" in second.read_text()
+
+
+def test_files_without_targets_are_listed_only_when_verbose(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain = tree / "app" / "plain.py"
+    main([str(tree), "--check"])
+    assert f"skipped: {plain}" not in capsys.readouterr().err
+    main([str(tree), "--check", "--verbose"])
+    err = capsys.readouterr().err
+    assert f"skipped: {plain}: no setlist service or block processor to instrument" in err
+    assert "warning: line 41: NotImplementedYetBlock.process left alone: stub body" in err

@@ -224,3 +224,30 @@ def test_loop_over_an_expression_sets_no_total() -> None:
         "        for song in self.repo.songs(setlist_id):\n            play(song)\n"
     )
     assert "set_total" not in transform(source)
+
+
+def test_setlist_method_without_a_songs_loop_is_reported() -> None:
+    source = (
+        "class SetlistService:\n"
+        "    def process_setlist(self, setlist_id):\n"
+        "        return self.repo.get(setlist_id)\n"
+    )
+    context = CodemodContext()
+    command = InstrumentCommand(context, settings=CodemodConfig())
+    with pytest.raises(SkipFile):
+        command.transform_module(cst.parse_module(source))
+    assert context.warnings == ["line 2: SetlistService.process_setlist: no loop over songs found"]
+
+
+def test_dataclass_service_without_init_gets_no_init() -> None:
+    source = (
+        "@dataclass\n"
+        "class SetlistService:\n"
+        "    runner: object\n\n"
+        "    def run(self, hooks):\n"
+        "        for hook in hooks:\n"
+        "            hook(hook.id, hook.name)\n"
+    )
+    output = transform(source)
+    assert "def __init__" not in output
+    assert "with get_progress_context().action(hook.id, hook.name):" in output
