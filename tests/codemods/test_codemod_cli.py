@@ -252,3 +252,21 @@ def test_files_without_targets_are_listed_only_when_verbose(
     err = capsys.readouterr().err
     assert f"skipped: {plain}: no setlist service or block processor to instrument" in err
     assert "warning: line 41: NotImplementedYetBlock.process left alone: stub body" in err
+
+
+def test_progresstree_codemod_command(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("progresstree")
+    if not script.exists():
+        pytest.skip("the progresstree console script is not installed")
+    module = tmp_path / "svc.py"
+    module.write_text(SERVICE, encoding="utf-8")
+    done = subprocess.run(
+        [str(script), "codemod", str(module), "--diff"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == EXIT_OK, done.stderr
+    assert "+            with self._progress.action(hook.id, hook.name):" in done.stdout
+    assert "1 would change" in done.stderr
+    assert module.read_text() == SERVICE
