@@ -10,7 +10,7 @@ gets ``@tracks.operation``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import libcst as cst
 import libcst.matchers as m
@@ -66,7 +66,7 @@ class _LoopRewriter(cst.CSTTransformer):
         session: EditSession,
         index: _LoopIndex,
         *,
-        progress: cst.BaseExpression,
+        progress: Callable[[], cst.BaseExpression],
         setlist_id: str | None,
         parameters: Collection[str],
         taken: set[str],
@@ -144,7 +144,9 @@ class _LoopRewriter(cst.CSTTransformer):
         )
 
     def _level_loop(self, original: cst.For, updated: cst.For, target: LoopTarget) -> cst.For:
-        manager = self._level_call(self.progress, target.level_type, self._labels(original, target))
+        manager = self._level_call(
+            self.progress(), target.level_type, self._labels(original, target)
+        )
         self.session.record(f"{target.level_type} level")
         return updated.with_changes(body=b.wrap_suite(updated.body, manager))
 
@@ -190,7 +192,7 @@ class _LoopRewriter(cst.CSTTransformer):
             else b.string("setlist")
         )
         operation = self.session.call(
-            cst.Attribute(value=self.progress, attr=b.name("setlist_processing")),
+            cst.Attribute(value=self.progress(), attr=b.name("setlist_processing")),
             b.arg(setlist_id),
             b.arg(self._setlist_name(preceding, target.sequence)),
         )
@@ -244,7 +246,7 @@ def instrument_loops(
     func: cst.FunctionDef,
     session: EditSession,
     *,
-    progress: cst.BaseExpression,
+    progress: Callable[[], cst.BaseExpression],
     setlist_method: bool,
 ) -> tuple[cst.FunctionDef, bool]:
     """Instrument the loops of a service method; (new function, songs loop found)."""

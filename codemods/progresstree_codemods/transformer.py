@@ -269,12 +269,13 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
             and not any(analysis.decorator_name(d) == "classmethod" for d in func.decorators)
         )
         via_self = instance_method and state.may_set_attribute and not session.decorators
-        if session.decorators:
-            progress: cst.BaseExpression = b.name("unused")
-        elif via_self:
-            progress = b.dotted(parameters[0], "_progress")
-        else:
-            progress = session.call(b.name(session.api.name("get_progress_context")))
+
+        def progress() -> cst.BaseExpression:
+            """Where context-style levels are opened from (imports only when used)."""
+            if via_self:
+                return b.dotted(parameters[0], "_progress")
+            return session.call(b.name(session.api.name("get_progress_context")))
+
         result, songs_loop = instrument_loops(
             func, session, progress=progress, setlist_method=setlist_method
         )
