@@ -36,6 +36,8 @@ DIFF = "diff"
 CHECK = "check"
 MODES = (WRITE, DIFF, CHECK)
 DIFF_CONTEXT = 3
+GENERATED_MARKER = "@" + "generated"
+"""Files carrying this marker are produced by a generator; editing them would not last."""
 
 
 class _ReportingCommand(InstrumentCommand):
@@ -131,13 +133,20 @@ def collect_files(paths: Sequence[str]) -> tuple[list[str], list[FileReport]]:
     return files, refused
 
 
-def _failure_reason(path: str) -> str:
-    """Why libcst could not run the command on ``path`` (it did not get to report)."""
+def _unreported(path: str) -> FileReport:
+    """What happened to a file libcst did not hand to the command (it left no report)."""
     try:
         with open(path, "rb") as stream:
             source = stream.read()
     except OSError as exc:
-        return f"cannot read: {exc}"
+        return FileReport(path, FAILED, f"cannot read: {exc}")
+    if GENERATED_MARKER.encode() in source:
+        return FileReport(path, SKIPPED, f"generated file (contains {GENERATED_MARKER})")
+    return FileReport(path, FAILED, _parse_failure(source))
+
+
+def _parse_failure(source: bytes) -> str:
+    """The parser's message for ``source``, or a generic one when it parses."""
     try:
         cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -172,7 +181,7 @@ def run(
                     jobs=jobs,
                     hide_progress=True,
                     hide_generated=True,
-                    include_generated=True,
+                    generated_code_marker=GENERATED_MARKER,
                     codemod_args={"settings": settings, "mode": mode, "report_dir": report_dir},
                 )
             saved = FileReport.load_all(report_dir)
@@ -180,6 +189,6 @@ def run(
             absolute = os.path.abspath(file)
             report = saved.get(absolute)
             if report is None:
-                report = FileReport(file, FAILED, _failure_reason(file))
+                report = _unreported(file)
             reports.append(dataclasses.replace(report, path=file))
     return Summary(reports=reports, writes=mode == WRITE)
