@@ -230,9 +230,11 @@ class _Hub:
         self._thread.start()
 
     def _loop(self) -> None:
-        watched = [self._queue._reader, self._wake_r]
+        watched = select.poll()
+        watched.register(self._queue._reader.fileno(), select.POLLIN)
+        watched.register(self._wake_r, select.POLLIN)
         while not self._closed:
-            multiprocessing.connection.wait(watched)
+            watched.poll()
             if self._closed:
                 break
             self.drain()
