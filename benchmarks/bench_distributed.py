@@ -221,7 +221,12 @@ def rows() -> list[Row]:
                     p99 < 100.0,
                 )
             )
-    for task, what in ((_busy, "1 ms"), (_busy_action, "1 ms, each in an action")):
+    # The target is for tasks that report nothing; the second row shows what
+    # reporting from every task adds (relay records, the parent's merge).
+    for task, what, target in (
+        (_busy, "1 ms", True),
+        (_busy_action, "1 ms, each in an action", False),
+    ):
         plain, ours = _pool_pair(task)
         out.append(
             Row(
@@ -229,8 +234,8 @@ def rows() -> list[Row]:
                 ours / POOL_TASKS * 1e6,
                 "concurrent.futures",
                 plain / POOL_TASKS * 1e6,
-                "<= 1.10x",
-                ours <= plain * 1.10,
+                "<= 1.10x" if target else "",
+                ours <= plain * 1.10 if target else None,
             )
         )
     return out
