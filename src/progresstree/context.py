@@ -21,7 +21,15 @@ from types import TracebackType
 from typing import Any
 
 from ._validate import check_amount
-from .models import CANCELLED, COMPLETED, FAILED, ProgressLevel, ProgressState, ProgressStatus
+from .models import (
+    CANCELLED,
+    COMPLETED,
+    FAILED,
+    PENDING,
+    ProgressLevel,
+    ProgressState,
+    ProgressStatus,
+)
 from .store import ProgressEventStore, get_progress_store
 
 __all__ = [
@@ -52,11 +60,13 @@ def _outcome(exc_type: type[BaseException] | None) -> ProgressStatus:
 class LevelHandle:
     """What levels and operations have in common: opening children, updating.
 
-    Subclasses set ``_store``, ``_state`` and ``_level`` (None for an
-    operation, which acts as the outermost level).
+    Subclasses provide the slots ``_store``, ``_state``, ``_parent``,
+    ``_token`` and ``_level`` (the level record: None for an operation, which
+    acts as the outermost level). This class has no slots of its own so that
+    :class:`LevelContext` can be a level record and a handle at once.
     """
 
-    __slots__ = ("_level", "_parent", "_state", "_store", "_token")
+    __slots__ = ()
 
     _store: ProgressEventStore
     _state: ProgressState | None
@@ -214,12 +224,13 @@ class LevelHandle:
     ) -> None:
         self.__exit__(exc_type, exc, tb)
 
+    # Subclasses own the ``_token`` slot (see the class docstring).
     def _activate(self) -> None:
-        self._token = _CURRENT.set(self)
+        self._token = _CURRENT.set(self)  # type: ignore[misc]
 
     def _deactivate(self) -> None:
         token = self._token
-        self._token = None
+        self._token = None  # type: ignore[misc]
         if token is None:
             return
         try:
@@ -237,7 +248,18 @@ class LevelHandle:
 class OperationContext(LevelHandle):
     """Handle of an operation: ``with progress.operation(...) as op:``."""
 
-    __slots__ = ("_metadata", "_name", "_operation_id", "_operation_type", "_total")
+    __slots__ = (
+        "_level",
+        "_metadata",
+        "_name",
+        "_operation_id",
+        "_operation_type",
+        "_parent",
+        "_state",
+        "_store",
+        "_token",
+        "_total",
+    )
 
     def __init__(
         self,
@@ -288,10 +310,16 @@ class OperationContext(LevelHandle):
         return f"<OperationContext {self._operation_type!r} id={op_id!r}>"
 
 
-class LevelContext(LevelHandle):
-    """Handle of a level: ``with op.song(...) as song_ctx:``."""
+class LevelContext(ProgressLevel, LevelHandle):
+    """Handle of a level: ``with op.song(...) as song_ctx:``.
 
-    __slots__ = ("_level_type", "_local_id", "_metadata", "_name", "_total")
+    The handle is the level record itself (a :class:`ProgressLevel` that also
+    knows its store and parent): entering inserts it into the tree, so a
+    level costs one object, not a handle plus a record. Until it is entered,
+    ``level_id`` is the requested id; afterwards the full id.
+    """
+
+    __slots__ = ("_level", "_local", "_parent", "_state", "_store", "_token")
 
     def __init__(
         self,
@@ -304,14 +332,19 @@ class LevelContext(LevelHandle):
     ) -> None:
         self._store = parent._store
         self._parent = parent
-        self._state = None
-        self._level = None
-        self._token = None
-        self._level_type = level_type
-        self._local_id = level_id
-        self._name = name if type(name) is str else str(name)
-        self._total = total if type(total) is int and total >= 0 else check_amount("total", total)
-        self._metadata = metadata
+        self._state = self._level = self._token = None
+        self._local = level_id
+        self.level_id = "" if level_id is None else str(level_id)
+        self.level_type = level_type
+        self.name = name if type(name) is str else str(name)
+        self.total = total if type(total) is int and total >= 0 else check_amount("total", total)
+        self._metadata = metadata or None
+        self.status = PENDING
+        self.current = 0
+        self.message = self.error = self.error_details = self._children = None
+        self.parent_id = self._started = self._completed = None
+
+    update = LevelHandle.update
 
     def __enter__(self) -> LevelContext:
         parent = self._parent
@@ -319,19 +352,14 @@ class LevelContext(LevelHandle):
         if parent is None or state is None:
             msg = f"parent {parent!r} has not been entered"
             raise RuntimeError(msg)
-        if self._level is not None:
-            msg = f"level {self._level.level_id!r} was already entered"
+        if self._state is not None:
+            msg = f"level {self.level_id!r} was already entered"
             raise RuntimeError(msg)
-        self._state = state
-        self._level = self._store._open_level(
-            state,
-            parent._level,
-            self._local_id,
-            self._level_type,
-            self._name,
-            self._total,
-            self._metadata,
+        self._store._insert_level(
+            state, parent._level, self, None if self._local is None else self.level_id
         )
+        self._state = state
+        self._level = self
         self._token = _CURRENT.set(self)
         return self
 
@@ -348,30 +376,18 @@ class LevelContext(LevelHandle):
                 _CURRENT.reset(token)
             except ValueError:
                 self._restore_parent()
-        level = self._level
         state = self._state
-        if level is None or state is None:
+        if state is None:
             return
         if exc_type is None:
-            self._store._end_level(state, level, COMPLETED, None)
+            self._store._end_level(state, self, COMPLETED, None)
         elif issubclass(exc_type, Exception):
-            self._store._end_level(state, level, FAILED, exc)
+            self._store._end_level(state, self, FAILED, exc)
         else:
-            self._store._end_level(state, level, CANCELLED, None)
-
-    @property
-    def level_id(self) -> str | None:
-        """Full id of this level (the requested id until entered)."""
-        level = self._level
-        if level is not None:
-            return level.level_id
-        parent = self._parent
-        parent_id = None if parent is None else parent.level_id
-        local = str(self._local_id)
-        return local if parent_id is None else f"{parent_id}:{local}"
+            self._store._end_level(state, self, CANCELLED, None)
 
     def __repr__(self) -> str:
-        return f"<LevelContext {self._level_type!r} id={self.level_id!r}>"
+        return f"<LevelContext {self.level_type!r} id={self.level_id!r} {self.status.value}>"
 
 
 class ProgressContext:

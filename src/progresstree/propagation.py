@@ -117,7 +117,7 @@ def _parse(token: str) -> tuple[str, str, str | None]:
 class _AttachedHandle(LevelHandle):
     """The current level inside ``attach``: a real level, a proxy, or an operation."""
 
-    __slots__ = ()
+    __slots__ = ("_level", "_parent", "_state", "_store", "_token")
 
     def __init__(
         self, store: ProgressEventStore, state: ProgressState, level: ProgressLevel | None

@@ -4,7 +4,7 @@
 of finished ones, and tells listeners what changed. Its public methods keep
 the names and meaning of the store of the application the seed guide comes
 from (unknown ids return None and change nothing); the level handles of
-``context.py`` use the private ``_open_level`` / ``_update`` / ``_end_level``
+``context.py`` use the private ``_insert_level`` / ``_update`` / ``_end_level``
 fast paths, which skip id lookups.
 
 Every mutation happens under one lock; listeners are called after the lock is
@@ -45,7 +45,6 @@ __all__ = [
     "reset_progress_store",
 ]
 
-_new_level = object.__new__
 _TERMINAL_EVENT = {COMPLETED: "completed", FAILED: "failed", CANCELLED: "cancelled"}
 
 
@@ -373,41 +372,24 @@ class ProgressEventStore:
 
     # -- fast paths for level handles ----------------------------------------
 
-    def _open_level(
+    def _insert_level(
         self,
         state: ProgressState,
         parent: ProgressLevel | None,
-        local_id: object,
-        level_type: str,
-        name: str,
-        total: int | float,
-        metadata: dict[str, Any] | None,
-    ) -> ProgressLevel:
-        """Create, insert and start a level (hot path of every ``with``).
+        level: ProgressLevel,
+        local_id: str | None,
+    ) -> None:
+        """Give ``level`` its full id, insert it below ``parent`` and start it.
 
-        ``local_id=None`` generates a per-parent counter id. Everything that
-        does not need the lock (the record, the id text) is done before it.
+        The hot path of every ``with``: ``local_id=None`` generates a
+        per-parent counter id; a full id already taken gets a ``#n`` suffix.
         """
         if parent is None:
             parent_id = None
-            if local_id is None:
-                full_id = None
-            else:
-                full_id = local_id if type(local_id) is str else str(local_id)
+            full_id = local_id
         else:
             parent_id = parent.level_id
             full_id = None if local_id is None else f"{parent_id}:{local_id}"
-        level = _new_level(ProgressLevel)
-        level.level_type = level_type
-        level.name = name
-        level.status = RUNNING
-        level.current = 0
-        level.total = total
-        level.message = level.error = level.error_details = level._children = None
-        level._metadata = metadata or None
-        level.parent_id = parent_id
-        level._completed = None
-        level._started = _monotonic()
         lock = self._lock
         lock.acquire()
         try:
@@ -423,6 +405,9 @@ class ProgressEventStore:
                 full_id = state._unique_id(full_id)
                 levels[full_id] = level
             level.level_id = state.last_level_id = full_id
+            level.parent_id = parent_id
+            level.status = RUNNING
+            level._started = _monotonic()
             if parent is None:
                 state.root_level_ids.append(full_id)
             else:
@@ -435,7 +420,6 @@ class ProgressEventStore:
             lock.release()
         if self._listeners:
             self._emit("updated", state)
-        return level
 
     def _update(
         self,
