@@ -627,28 +627,6 @@ class ProgressState:
             return existing
         return self.add_level(level_id, level_type, name, parent_id, total, **metadata)
 
-    def _open_child(
-        self,
-        parent: ProgressLevel | None,
-        local_id: object,
-        level_type: str,
-        name: str,
-        total: int | float,
-        metadata: dict[str, Any] | None,
-    ) -> ProgressLevel:
-        """Create, insert and start a level below ``parent`` (None: a root)."""
-        parent_id = None if parent is None else parent.level_id
-        if local_id is None:
-            local_id = self._next_seq(parent_id)
-        full_id = str(local_id) if parent_id is None else f"{parent_id}:{local_id}"
-        if full_id in self.levels:
-            full_id = self._unique_id(full_id)
-        level = ProgressLevel._running(
-            full_id, level_type, name, parent_id, total, metadata, monotonic()
-        )
-        self._insert(level, parent)
-        return level
-
     # -- reading ----------------------------------------------------------
 
     def get_elapsed_seconds(self) -> float:
