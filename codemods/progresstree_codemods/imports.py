@@ -1,19 +1,137 @@
-"""Running libcst's ``AddImportsVisitor`` on the head of a module only.
+"""Applying the imports scheduled with ``AddImportsVisitor.add_needed_import``.
 
-``AddImportsVisitor`` looks only at the imports that open a module (before the
-first other statement), yet it walks the whole tree, which costs many times a
-parse on a large file.  Handing it the opening statements plus a one-line
-stand-in for the rest gives the same result at a fraction of the cost; the
-stand-in's leading lines (the blank line the visitor may add) go back onto
-the real statement.
+Everything the codemod needs comes from one module (``from progresstree import
+a, b as c``), and deciding where such a line goes needs only the statements
+that open the module.  For that case the edit is made here, on the module's
+top-level statements, with the same outcome as libcst's ``AddImportsVisitor``:
+
+* the imports considered are the single-import lines that open the module,
+  after a docstring or ``__strict__`` flag;
+* names the module already imports there (or gets from ``*``) are not added
+  again;
+* the others are merged, sorted, at the front of the first ``from <module>
+  import ...`` line among them, or else go on a new line after those imports
+  (so after ``from __future__`` and the docstring), followed by a blank line.
+
+``AddImportsVisitor`` builds two matcher-decoratable visitors per module (each
+scans the ~4000 visitor methods of libcst for matcher decorators) and walks
+the tree; on a file the codemod edits that costs several parses.  Any other
+request (plain ``import x``, relative or ``__future__`` imports, several
+modules) is still handed to ``AddImportsVisitor``, on the head of the module
+only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
+from libcst.codemod.visitors import AddImportsVisitor, ImportItem
+from libcst.helpers import get_absolute_module_from_package_for_import
+
+_FIRST_KEPT_FIRST = m.SimpleStatementLine(
+    body=[m.Assign(targets=[m.AssignTarget(target=m.Name("__strict__"))])]
+) | m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString())])
+"""A first statement that imports never go before (as in ``AddImportsVisitor``)."""
+_IMPORT_LINE = m.SimpleStatementLine(body=[m.ImportFrom() | m.Import()])
+
+
+def add_imports(context: CodemodContext, module: cst.Module) -> cst.Module:
+    """Apply the imports scheduled with ``AddImportsVisitor.add_needed_import``."""
+    items: Sequence[ImportItem] = context.scratch.get(AddImportsVisitor.CONTEXT_KEY) or ()
+    if not items:
+        return module
+    source = _single_source(items)
+    if source is None:
+        return _add_with_libcst(context, module)
+    return _add_from_imports(context, module, source, items)
+
+
+def _single_source(items: Sequence[ImportItem]) -> str | None:
+    """The module all ``items`` import names from, if they are all plain ``from`` imports."""
+    sources = {item.module_name for item in items}
+    if len(sources) != 1:
+        return None
+    (source,) = sources
+    if source in ("", "__future__"):
+        return None
+    if any(item.obj_name is None or item.relative for item in items):
+        return None
+    return source
+
+
+def _add_from_imports(
+    context: CodemodContext, module: cst.Module, source: str, items: Sequence[ImportItem]
+) -> cst.Module:
+    body = list(module.body)
+    start = 1 if body and m.matches(body[0], _FIRST_KEPT_FIRST) else 0
+    end = start
+    while end < len(body) and m.matches(body[end], _IMPORT_LINE):
+        end += 1
+    opening: list[tuple[int, cst.ImportFrom]] = []
+    for position in range(start, end):
+        statement = body[position]
+        if isinstance(statement, cst.SimpleStatementLine):
+            small = statement.body[0]
+            if isinstance(small, cst.ImportFrom) and (
+                get_absolute_module_from_package_for_import(context.full_package_name, small)
+                == source
+            ):
+                opening.append((position, small))
+
+    plain = {item.obj_name for item in items if item.alias is None and item.obj_name}
+    aliased = [
+        (item.obj_name, item.alias) for item in items if item.alias is not None and item.obj_name
+    ]
+    for _, node in opening:
+        if isinstance(node.names, cst.ImportStar):
+            plain = set()
+            continue
+        for alias in node.names:
+            if alias.asname is None:
+                plain.discard(alias.evaluated_name)
+            elif (pair := (alias.evaluated_name, alias.evaluated_alias)) in aliased:
+                aliased.remove(pair)
+    if not plain and not aliased:
+        return module
+
+    for position, node in opening:
+        if isinstance(node.names, cst.ImportStar):
+            continue
+        names = [
+            *(cst.ImportAlias(name=cst.Name(name)) for name in sorted(plain)),
+            *(
+                cst.ImportAlias(name=cst.Name(name), asname=cst.AsName(name=cst.Name(alias)))
+                for name, alias in sorted(aliased)
+            ),
+            *node.names,
+        ]
+        statement = body[position]
+        body[position] = statement.with_changes(body=[node.with_changes(names=names)])
+        return module.with_changes(body=body)
+
+    entries = sorted([*aliased, *((name, None) for name in plain)])
+    listed = ", ".join(name if alias is None else f"{name} as {alias}" for name, alias in entries)
+    line = cst.parse_statement(f"from {source} import {listed}", config=module.config_for_parsing)
+    rest = body[end:]
+    if rest:
+        rest[0] = _after_blank_line(rest[0])
+    return module.with_changes(body=[*body[:end], line, *rest])
+
+
+def _after_blank_line(statement: cst.BaseStatement) -> cst.BaseStatement:
+    """``statement`` with a blank line before it (before its comments, if any)."""
+    if not isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        return statement
+    lines = statement.leading_lines
+    if not lines:
+        return statement.with_changes(leading_lines=(cst.EmptyLine(),))
+    if lines[0].comment is None:
+        return statement
+    return statement.with_changes(leading_lines=(cst.EmptyLine(), *lines))
+
 
 _STAND_IN = "__progresstree_codemod_rest_of_module__"
 _OPENING = (
@@ -23,10 +141,13 @@ _OPENING = (
 )
 
 
-def add_imports(context: CodemodContext, module: cst.Module) -> cst.Module:
-    """Apply the imports scheduled with ``AddImportsVisitor.add_needed_import``."""
-    if not context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
-        return module
+def _add_with_libcst(context: CodemodContext, module: cst.Module) -> cst.Module:
+    """``AddImportsVisitor`` run on the opening statements plus a stand-in for the rest.
+
+    ``AddImportsVisitor`` looks only at the imports that open a module, yet it
+    walks the whole tree; the stand-in's leading lines (the blank line the
+    visitor may add) go back onto the real statement.
+    """
     body = list(module.body)
     split = 0
     while split < len(body) and m.matches(body[split], _OPENING):
