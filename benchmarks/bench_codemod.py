@@ -9,13 +9,18 @@ library (files it parses and leaves alone), then times, side by side:
 * end to end: ``progresstree codemod --check -j 1`` over the tree (file
   discovery, libcst's runner, per-file reports, diffs of the edited files).
 
-Usage: python benchmarks/bench_codemod.py [--lines 90000] [--repeat 3] [--copies 10]
+The three are timed in turn, round after round (so a slow spell of the
+machine hits all of them), and each is reported as the minimum and the median
+over the rounds, with its ratio to the baseline's.
+
+Usage: python benchmarks/bench_codemod.py [--lines 90000] [--repeat 5] [--copies 10]
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import sysconfig
 import tempfile
 import time
@@ -94,19 +99,21 @@ def codemod(sources: list[bytes]) -> int:
     return changed
 
 
-def best_of(repeat: int, func: Callable[[], object]) -> float:
-    best = float("inf")
+def rounds(repeat: int, funcs: dict[str, Callable[[], object]]) -> dict[str, list[float]]:
+    """Seconds taken by each of ``funcs``, called in turn ``repeat`` times."""
+    times: dict[str, list[float]] = {label: [] for label in funcs}
     for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
+        for label, func in funcs.items():
+            start = time.perf_counter()
+            func()
+            times[label].append(time.perf_counter() - start)
+    return times
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=90_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5, help="rounds (default: 5)")
     parser.add_argument(
         "--copies",
         type=int,
@@ -121,17 +128,29 @@ def main() -> None:
         lines = sum(s.count(b"\n") for s in sources)
         edited = codemod(sources)
         print(f"tree: {len(files)} files, {lines} lines, {edited} files edited by the codemod")
-        base = best_of(args.repeat, lambda: baseline(sources))
-        mod = best_of(args.repeat, lambda: codemod(sources))
         settings = CodemodConfig()
 
         def end_to_end() -> None:
             runner.run([str(root)], settings, mode=runner.CHECK, jobs=1)
 
-        e2e = best_of(args.repeat, end_to_end)
-        print(f"{'libcst parse + render':<36}{base:8.2f} s   1.00x")
-        print(f"{'codemod (parse + transform)':<36}{mod:8.2f} s   {mod / base:.2f}x")
-        print(f"{'progresstree codemod --check -j 1':<36}{e2e:8.2f} s   {e2e / base:.2f}x")
+        base_label = "libcst parse + render"
+        times = rounds(
+            args.repeat,
+            {
+                base_label: lambda: baseline(sources),
+                "codemod (parse + transform)": lambda: codemod(sources),
+                "progresstree codemod --check -j 1": end_to_end,
+            },
+        )
+        base_min = min(times[base_label])
+        base_median = statistics.median(times[base_label])
+        print(f"{args.repeat} rounds{'min':>26}{'median':>18}")
+        for label, seconds in times.items():
+            low, median = min(seconds), statistics.median(seconds)
+            print(
+                f"{label:<36}{low:6.2f} s {low / base_min:5.2f}x"
+                f"{median:8.2f} s {median / base_median:5.2f}x"
+            )
         print("target: codemod <= 1.30x of libcst parse + render")
 
 

@@ -4,7 +4,8 @@ Generated code calls ``get_progress_context``, ``track_progress``, ``tracks``,
 ``safe_label`` and ``safe_len``.  A module may already import some of them
 from progresstree (reuse that name), or bind the same name to something else
 (then import ours under a private alias so nothing in the module changes
-meaning).  Imports are requested through libcst's ``AddImportsVisitor``,
+meaning).  Imports are requested with libcst's
+``AddImportsVisitor.add_needed_import`` and applied by ``imports.add_imports``,
 which merges them into an existing ``from progresstree import ...`` line.
 """
 
