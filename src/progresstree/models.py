@@ -131,7 +131,48 @@ def _iso(value: float | None) -> str | None:
     return None if value is None else monotonic_to_datetime(value).isoformat()
 
 
-class ProgressLevel:
+class _Timed:
+    """Start/end times shared by levels and operations.
+
+    Subclasses own the ``_started`` / ``_completed`` slots: monotonic
+    readings, None until the event happened. A finished record is exactly
+    one whose ``_completed`` is set.
+    """
+
+    __slots__ = ()
+
+    _started: float | None
+    _completed: float | None
+
+    @property
+    def started_at(self) -> datetime | None:
+        """UTC time it started, or None while pending."""
+        return None if self._started is None else monotonic_to_datetime(self._started)
+
+    @property
+    def completed_at(self) -> datetime | None:
+        """UTC time it ended, or None while it runs."""
+        return None if self._completed is None else monotonic_to_datetime(self._completed)
+
+    @property
+    def is_finished(self) -> bool:
+        """True once it completed, failed or was cancelled."""
+        return self._completed is not None
+
+    def get_elapsed_seconds(self) -> float:
+        """Seconds since start (until the end once finished); 0 while pending."""
+        started = self._started
+        if started is None:
+            return 0.0
+        end = self._completed
+        return (monotonic() if end is None else end) - started
+
+    def get_duration_str(self) -> str:
+        """Elapsed time for humans: ``"4.2s"``, ``"3m 07s"``, ``"1h 02m"``."""
+        return _format_duration(self.get_elapsed_seconds())
+
+
+class ProgressLevel(_Timed):
     """One node of an operation's tree: a song, an action, a block, ...
 
     ``level_id`` is the full id (``parent_full_id + ":" + id`` for nested
@@ -248,21 +289,6 @@ class ProgressLevel:
             metadata = self._metadata = {}
         return metadata
 
-    @property
-    def started_at(self) -> datetime | None:
-        """UTC time the level started, or None while pending."""
-        return None if self._started is None else monotonic_to_datetime(self._started)
-
-    @property
-    def completed_at(self) -> datetime | None:
-        """UTC time the level ended, or None while it runs."""
-        return None if self._completed is None else monotonic_to_datetime(self._completed)
-
-    @property
-    def is_finished(self) -> bool:
-        """True once the level completed, failed or was cancelled."""
-        return self._completed is not None
-
     # -- lifecycle --------------------------------------------------------
 
     def _check_open(self) -> None:
@@ -359,18 +385,6 @@ class ProgressLevel:
 
     # -- reading ----------------------------------------------------------
 
-    def get_elapsed_seconds(self) -> float:
-        """Seconds since start (until the end once finished); 0 while pending."""
-        started = self._started
-        if started is None:
-            return 0.0
-        end = self._completed
-        return (monotonic() if end is None else end) - started
-
-    def get_duration_str(self) -> str:
-        """Elapsed time for humans: ``"4.2s"``, ``"3m 07s"``, ``"1h 02m"``."""
-        return _format_duration(self.get_elapsed_seconds())
-
     def fraction(self) -> float:
         """How far this level has gone, in [0, 1] (the SPEC 2 rule)."""
         status = self.status
@@ -427,7 +441,7 @@ class ProgressLevel:
         )
 
 
-class ProgressState:
+class ProgressState(_Timed):
     """One tracked operation and its tree of levels.
 
     ``levels`` maps every level by full id; ``root_level_ids`` lists the
@@ -486,24 +500,9 @@ class ProgressState:
     # -- derived fields ---------------------------------------------------
 
     @property
-    def started_at(self) -> datetime | None:
-        """UTC time the operation started."""
-        return None if self._started is None else monotonic_to_datetime(self._started)
-
-    @property
-    def completed_at(self) -> datetime | None:
-        """UTC time the operation ended."""
-        return None if self._completed is None else monotonic_to_datetime(self._completed)
-
-    @property
     def total(self) -> int | float:
         """The declared number of root levels (``set_total``)."""
         return self._total
-
-    @property
-    def is_finished(self) -> bool:
-        """True once the operation completed, failed or was cancelled."""
-        return self._completed is not None
 
     @property
     def cancel_requested(self) -> bool:
@@ -628,18 +627,6 @@ class ProgressState:
         return self.add_level(level_id, level_type, name, parent_id, total, **metadata)
 
     # -- reading ----------------------------------------------------------
-
-    def get_elapsed_seconds(self) -> float:
-        """Seconds since the operation started (until its end once finished)."""
-        started = self._started
-        if started is None:
-            return 0.0
-        end = self._completed
-        return (monotonic() if end is None else end) - started
-
-    def get_duration_str(self) -> str:
-        """Elapsed time for humans."""
-        return _format_duration(self.get_elapsed_seconds())
 
     def get_overall_progress(self) -> dict[str, Any]:
         """Counts of root levels, percentage, elapsed time and ETA (SPEC 2)."""
