@@ -33,6 +33,7 @@ __all__ = ["Listener", "Subscription", "ThrottledSubscription"]
 
 Listener = Callable[[str, "ProgressState"], object]
 _UPDATED = "updated"
+_IDLE_EXIT_SECONDS = 10.0
 
 
 def _call(callback: Listener, event: str, state: ProgressState) -> None:
@@ -78,7 +79,7 @@ class ThrottledSubscription(Subscription):
     at once on the emitting thread, after dropping what is parked.
     """
 
-    __slots__ = ("_armed", "_closed", "_pending", "_thread", "_wake", "interval")
+    __slots__ = ("_armed", "_closed", "_pending", "_thread", "_thread_lock", "_wake", "interval")
 
     def __init__(self, callback: Listener, interval: float) -> None:
         super().__init__(callback)
@@ -88,6 +89,7 @@ class ThrottledSubscription(Subscription):
         self._closed = False
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
 
     def __call__(self, event: str, state: ProgressState) -> None:
         if event == _UPDATED:
@@ -100,19 +102,29 @@ class ThrottledSubscription(Subscription):
             _call(self.callback, event, state)
 
     def _arm(self) -> None:
-        self._armed = True
-        if self._thread is None:
-            thread = threading.Thread(
-                target=self._flush_loop, name="progresstree-throttle", daemon=True
-            )
-            self._thread = thread
-            thread.start()
+        # Only on the idle -> busy transition, so the lock costs nothing per update.
+        with self._thread_lock:
+            self._armed = True
+            if self._thread is None:
+                thread = threading.Thread(
+                    target=self._flush_loop, name="progresstree-throttle", daemon=True
+                )
+                self._thread = thread
+                thread.start()
         self._wake.set()
 
     def _flush_loop(self) -> None:
         pending = self._pending
         while not self._closed:
-            self._wake.wait()
+            if not self._wake.wait(_IDLE_EXIT_SECONDS):
+                # Idle for long: let the thread go (a store dropped without
+                # removing its listeners keeps no thread alive); the next
+                # update starts a new one.
+                with self._thread_lock:
+                    if not self._wake.is_set() and not pending:
+                        self._thread = None
+                        return
+                continue
             self._wake.clear()
             while not self._closed:
                 if pending:

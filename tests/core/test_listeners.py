@@ -191,3 +191,36 @@ def test_reads_from_another_thread_while_work_runs(
         stop.set()
         thread.join()
     assert errors == []
+
+
+def test_idle_flusher_thread_exits_and_restarts(
+    store: ProgressEventStore, progress: ProgressContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import progresstree.listeners
+
+    monkeypatch.setattr(progresstree.listeners, "_IDLE_EXIT_SECONDS", 0.05)
+
+    def flushers() -> int:
+        return sum(
+            t.name == "progresstree-throttle" and t.is_alive() for t in threading.enumerate()
+        )
+
+    before = flushers()
+    currents: list[int] = []
+
+    def listener(event: str, state: ProgressState) -> None:
+        if event == "updated" and "s" in state.levels:
+            currents.append(int(state.levels["s"].current))
+
+    store.add_callback(listener, min_interval=0.01)
+    with progress.operation("op") as op, op.song("s", "S") as song:
+        song.increment()
+        deadline = time.monotonic() + 2
+        while flushers() > before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert flushers() == before, "idle flusher thread did not exit"
+        song.increment()
+        deadline = time.monotonic() + 2
+        while (not currents or currents[-1] != 2) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert currents[-1] == 2, "updates after an idle exit were not delivered"
