@@ -218,7 +218,7 @@ def test_idle_flusher_thread_exits_and_restarts(
         deadline = time.monotonic() + 2
         while flushers() > before and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert flushers() == before, "idle flusher thread did not exit"
+        assert flushers() <= before, "idle flusher thread did not exit"
         song.increment()
         deadline = time.monotonic() + 2
         while (not currents or currents[-1] != 2) and time.monotonic() < deadline:
