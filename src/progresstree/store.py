@@ -126,8 +126,7 @@ class ProgressEventStore:
         **metadata: Any,
     ) -> ProgressState:
         """Create and start an operation; generated ids start with ``operation_type_``."""
-        state = self._begin_operation(operation_type, name, operation_id, metadata)
-        return state
+        return self._begin_operation(operation_type, name, operation_id, metadata)
 
     def _begin_operation(
         self,

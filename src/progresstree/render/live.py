@@ -115,23 +115,6 @@ class LiveRenderer:
         self.stop()
 
 
-def live(
-    store: ProgressEventStore | None = None,
-    *,
-    console: Console | None = None,
-    refresh_per_second: float = 8.0,
-    min_interval: float = 0.1,
-    keep_finished: int = 3,
-    transient: bool = False,
-    options: TreeOptions | None = None,
-) -> LiveRenderer:
-    """A :class:`LiveRenderer`; ``with progresstree.render.live(): ...``."""
-    return LiveRenderer(
-        store,
-        console=console,
-        refresh_per_second=refresh_per_second,
-        min_interval=min_interval,
-        keep_finished=keep_finished,
-        transient=transient,
-        options=options,
-    )
+# ``with progresstree.render.live(): ...`` reads better than the class name;
+# the arguments are the class's own, so this is simply another name for it.
+live = LiveRenderer
