@@ -20,12 +20,14 @@ from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any
 
+from ._clock import monotonic as _monotonic
 from ._validate import check_amount
 from .models import (
     CANCELLED,
     COMPLETED,
     FAILED,
     PENDING,
+    RUNNING,
     ProgressLevel,
     ProgressState,
     ProgressStatus,
@@ -321,6 +323,8 @@ class LevelContext(ProgressLevel, LevelHandle):
 
     __slots__ = ("_level", "_local", "_parent", "_state", "_store", "_token")
 
+    _parent: LevelHandle  # a level always has a parent (an operation at least)
+
     def __init__(
         self,
         parent: LevelHandle,
@@ -348,16 +352,47 @@ class LevelContext(ProgressLevel, LevelHandle):
 
     def __enter__(self) -> LevelContext:
         parent = self._parent
-        state = None if parent is None else parent._state
-        if parent is None or state is None:
+        state = parent._state
+        if state is None:
             msg = f"parent {parent!r} has not been entered"
             raise RuntimeError(msg)
         if self._state is not None:
             msg = f"level {self.level_id!r} was already entered"
             raise RuntimeError(msg)
-        self._store._insert_level(
-            state, parent._level, self, None if self._local is None else self.level_id
-        )
+        record = parent._level
+        owner: ProgressState | ProgressLevel = state if record is None else record
+        if (
+            self._local is None
+            or state._cancel_requested
+            or owner._completed is not None
+            or (record is not None and record._children is None)
+        ):
+            # Generated id, a refusal to raise, or a parent's first child.
+            self._store._insert_level(
+                state, record, self, None if self._local is None else self.level_id
+            )
+        else:
+            # Lock-free insert (see store.py): the record is complete before
+            # the atomic setdefault makes it visible, setdefault never
+            # overwrites, and the parent's end is checked again afterwards.
+            if record is None:
+                full_id = self.level_id
+            else:
+                self.parent_id = record.level_id
+                full_id = self.level_id = f"{record.level_id}:{self.level_id}"
+            self.status = RUNNING
+            self._started = _monotonic()
+            if state.levels.setdefault(full_id, self) is not self:
+                full_id = self.level_id = state._claim_id(full_id, self)
+            state.last_level_id = full_id
+            if record is None:
+                state.root_level_ids.append(full_id)
+            else:
+                record._children[full_id] = self  # type: ignore[index]
+            if owner._completed is not None:
+                self._store._lost_race(state, record, self)
+            if self._store._listeners:
+                self._store._emit("updated", state)
         self._state = state
         self._level = self
         self._token = _CURRENT.set(self)
@@ -379,7 +414,17 @@ class LevelContext(ProgressLevel, LevelHandle):
         state = self._state
         if state is None:
             return
-        if exc_type is None:
+        if exc_type is None and self._children is None:
+            # A clean end of a leaf writes only its own fields: no lock. An
+            # ancestor closing it at the same moment from another thread
+            # may win instead; both outcomes are terminal.
+            if self._completed is None:
+                self.status = COMPLETED
+                self._completed = _monotonic()
+                state.last_level_id = self.level_id
+                if self._store._listeners:
+                    self._store._emit("updated", state)
+        elif exc_type is None:
             self._store._end_level(state, self, COMPLETED, None)
         elif issubclass(exc_type, Exception):
             self._store._end_level(state, self, FAILED, exc)

@@ -562,13 +562,27 @@ class ProgressState(_Timed):
             n += 1
         return f"{full_id}#{n}"
 
+    def _claim_id(self, full_id: str, level: ProgressLevel) -> str:
+        """Insert ``level`` under ``full_id``, or ``full_id#2``, ``#3`` ... if taken.
+
+        Each attempt is one atomic ``setdefault``, so concurrent inserts,
+        locked or not, never overwrite each other.
+        """
+        levels = self.levels
+        candidate = full_id
+        n = 1
+        while levels.setdefault(candidate, level) is not level:
+            n += 1
+            candidate = f"{full_id}#{n}"
+        return candidate
+
     def _next_seq(self, parent_id: str | None) -> int:
         seq = self._seq.get(parent_id, 0) + 1
         self._seq[parent_id] = seq
         return seq
 
     def _insert(self, level: ProgressLevel, parent: ProgressLevel | None) -> None:
-        self.levels[level.level_id] = level
+        level.level_id = self._claim_id(level.level_id, level)
         if parent is None:
             self.root_level_ids.append(level.level_id)
         else:

@@ -7,8 +7,11 @@ from (unknown ids return None and change nothing); the level handles of
 ``context.py`` use the private ``_insert_level`` / ``_update`` / ``_end_level``
 fast paths, which skip id lookups.
 
-Every mutation happens under one lock; listeners are called after the lock is
-released, and not at all when none is attached.
+Mutations happen under one lock, with one exception: a level handle's enter
+and clean exit (``LevelContext`` in ``context.py``) publish with single atomic
+dict and list operations, checked again after publishing, so the hot path
+takes no lock. Listeners are called after the lock is released, and not at
+all when none is attached.
 """
 
 from __future__ import annotations
@@ -371,6 +374,21 @@ class ProgressEventStore:
 
     # -- fast paths for level handles ----------------------------------------
 
+    def _lost_race(
+        self, state: ProgressState, parent: ProgressLevel | None, level: ProgressLevel
+    ) -> None:
+        """Refuse a level inserted lock-free just as its parent ended.
+
+        Another thread ended the parent between the handle's check and its
+        insert: end the new level as the parent's end would have, and raise
+        as if the level had come a moment later.
+        """
+        owner: ProgressState | ProgressLevel = state if parent is None else parent
+        with self._lock:
+            if level._completed is None:
+                level._end(CANCELLED, owner._completed or _monotonic())
+        raise LevelEndedError(_ended_message(state, parent))
+
     def _insert_level(
         self,
         state: ProgressState,
@@ -380,8 +398,10 @@ class ProgressEventStore:
     ) -> None:
         """Give ``level`` its full id, insert it below ``parent`` and start it.
 
-        The hot path of every ``with``: ``local_id=None`` generates a
-        per-parent counter id; a full id already taken gets a ``#n`` suffix.
+        The locked path of a handle's ``__enter__``: ``local_id=None``
+        generates a per-parent counter id; a full id already taken gets a
+        ``#n`` suffix. The common case takes the lock-free path in
+        ``LevelContext.__enter__`` instead.
         """
         if parent is None:
             parent_id = None
@@ -399,10 +419,7 @@ class ProgressEventStore:
             if full_id is None:
                 seq = state._next_seq(parent_id)
                 full_id = str(seq) if parent_id is None else f"{parent_id}:{seq}"
-            levels = state.levels
-            if levels.setdefault(full_id, level) is not level:
-                full_id = state._unique_id(full_id)
-                levels[full_id] = level
+            full_id = state._claim_id(full_id, level)
             level.level_id = state.last_level_id = full_id
             level.parent_id = parent_id
             level.status = RUNNING

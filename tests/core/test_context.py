@@ -282,3 +282,81 @@ def test_many_threads_opening_children_lose_none(progress: ProgressContext) -> N
         state = op.state
     assert len(state.levels["s"].children) == 2000
     assert len(state.levels) == 2001
+
+
+@pytest.fixture
+def tiny_switch_interval() -> object:
+    """Switch threads as often as CPython allows, to provoke interleavings."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
+
+@pytest.mark.usefixtures("tiny_switch_interval")
+def test_threads_racing_for_one_id_get_distinct_ids(progress: ProgressContext) -> None:
+    barrier = threading.Barrier(8)
+    with progress.operation("op") as op, op.song("s", "S") as song:
+        with song.action("warm", "first child"):
+            pass
+
+        def spawn() -> None:
+            barrier.wait()
+            for _ in range(200):
+                with song.action("same", "A"):
+                    pass
+
+        threads = [threading.Thread(target=spawn) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        state = op.state
+    ids = [i for i in state.levels if i.startswith("s:same")]
+    assert len(ids) == 1600
+    assert len(set(ids)) == 1600
+    assert all(state.levels[i].level_id == i for i in ids)
+    assert len(state.levels["s"].children) == 1601
+
+
+def _open_children_until_refused(
+    song: progresstree.LevelHandle, started: threading.Event, errors: list[BaseException]
+) -> None:
+    started.set()
+    for i in range(400):
+        try:
+            with song.action(i, "A"):
+                pass
+        except LevelEndedError as exc:
+            errors.append(exc)
+            return
+
+
+@pytest.mark.usefixtures("tiny_switch_interval")
+def test_children_racing_their_parents_end_never_outlive_it(progress: ProgressContext) -> None:
+    refused = 0
+    for _ in range(30):
+        with progress.operation("op") as op:
+            song = op.song("s", "S")
+            song.__enter__()
+            with song.action("warm", "first child"):
+                pass
+            started = threading.Event()
+            errors: list[BaseException] = []
+            thread = threading.Thread(
+                target=_open_children_until_refused, args=(song, started, errors)
+            )
+            thread.start()
+            started.wait()
+            song.__exit__(None, None, None)
+            thread.join()
+            refused += bool(errors)
+            ended = song.progress_level
+            assert ended is not None
+            assert ended.completed_at is not None
+            for child in ended.children.values():
+                # Never running below an ended parent: closed by it, or
+                # refused, at the latest when the parent ended.
+                assert child.completed_at is not None
+                assert child.completed_at <= ended.completed_at, child
+    assert refused > 0
