@@ -392,7 +392,7 @@ class LevelContext(ProgressLevel, LevelHandle):
             if owner._completed is not None:
                 self._store._lost_race(state, record, self)
             if self._store._listeners:
-                self._store._emit("updated", state)
+                self._store._updated(state)
         self._state = state
         self._level = self
         self._token = _CURRENT.set(self)
@@ -423,7 +423,7 @@ class LevelContext(ProgressLevel, LevelHandle):
                 self._completed = _monotonic()
                 state.last_level_id = self.level_id
                 if self._store._listeners:
-                    self._store._emit("updated", state)
+                    self._store._updated(state)
         elif exc_type is None:
             self._store._end_level(state, self, COMPLETED, None)
         elif issubclass(exc_type, Exception):

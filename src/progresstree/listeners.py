@@ -92,6 +92,7 @@ class ThrottledSubscription(Subscription):
         self._thread_lock = threading.Lock()
 
     def __call__(self, event: str, state: ProgressState) -> None:
+        # ProgressEventStore._updated repeats the first branch inline.
         if event == _UPDATED:
             self._pending[state.operation_id] = state
             if not self._armed:
