@@ -362,12 +362,11 @@ class LevelContext(ProgressLevel, LevelHandle):
         record = parent._level
         owner: ProgressState | ProgressLevel = state if record is None else record
         if (
-            self._local is None
-            or state._cancel_requested
+            state._cancel_requested
             or owner._completed is not None
             or (record is not None and record._children is None)
         ):
-            # Generated id, a refusal to raise, or a parent's first child.
+            # A refusal to raise, or a parent's first child.
             self._store._insert_level(
                 state, record, self, None if self._local is None else self.level_id
             )
@@ -377,9 +376,12 @@ class LevelContext(ProgressLevel, LevelHandle):
             # overwrites, and the parent's end is checked again afterwards.
             if record is None:
                 full_id = self.level_id
+                if self._local is None:
+                    full_id = self.level_id = str(state._next_seq(None))
             else:
-                self.parent_id = record.level_id
-                full_id = self.level_id = f"{record.level_id}:{self.level_id}"
+                parent_id = self.parent_id = record.level_id
+                local = self.level_id if self._local is not None else state._next_seq(parent_id)
+                full_id = self.level_id = f"{parent_id}:{local}"
             self.status = RUNNING
             self._started = _monotonic()
             if state.levels.setdefault(full_id, self) is not self:

@@ -14,6 +14,7 @@ datetimes only when read.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Mapping
 from enum import Enum
@@ -495,7 +496,7 @@ class ProgressState(_Timed):
         self._started: float | None = None
         self._completed: float | None = None
         self._cancel_requested = False
-        self._seq: dict[str | None, int] = {}
+        self._seq: dict[str | None, Iterator[int]] = {}
 
     # -- derived fields ---------------------------------------------------
 
@@ -577,9 +578,11 @@ class ProgressState(_Timed):
         return candidate
 
     def _next_seq(self, parent_id: str | None) -> int:
-        seq = self._seq.get(parent_id, 0) + 1
-        self._seq[parent_id] = seq
-        return seq
+        """The next generated child number below ``parent_id`` (atomic, no lock)."""
+        counter = self._seq.get(parent_id)
+        if counter is None:
+            counter = self._seq.setdefault(parent_id, itertools.count(1))
+        return next(counter)
 
     def _insert(self, level: ProgressLevel, parent: ProgressLevel | None) -> None:
         level.level_id = self._claim_id(level.level_id, level)

@@ -360,3 +360,23 @@ def test_children_racing_their_parents_end_never_outlive_it(progress: ProgressCo
                 assert child.completed_at is not None
                 assert child.completed_at <= ended.completed_at, child
     assert refused > 0
+
+
+@pytest.mark.usefixtures("tiny_switch_interval")
+def test_threads_with_generated_ids_get_each_number_once(progress: ProgressContext) -> None:
+    barrier = threading.Barrier(8)
+    with progress.operation("op") as op, op.song("s", "S") as song:
+
+        def spawn() -> None:
+            barrier.wait()
+            for _ in range(200):
+                with song.level("step", None, "generated id"):
+                    pass
+
+        threads = [threading.Thread(target=spawn) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        children = list(op.state.levels["s"].children)
+    assert sorted(children) == sorted(f"s:{n}" for n in range(1, 1601))
