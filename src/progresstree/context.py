@@ -417,12 +417,15 @@ class LevelContext(ProgressLevel, LevelHandle):
         if state is None:
             return
         if exc_type is None and self._children is None:
-            # A clean end of a leaf writes only its own fields: no lock. An
-            # ancestor closing it at the same moment from another thread
-            # may win instead; both outcomes are terminal.
+            # A clean end of a leaf writes only its own fields, with no lock:
+            # the clock is read first, so the check and the two stores run
+            # without a call in between (where the GIL could switch). An
+            # ancestor closing the level from another thread wins or loses
+            # as a whole.
+            now = _monotonic()
             if self._completed is None:
+                self._completed = now
                 self.status = COMPLETED
-                self._completed = _monotonic()
                 state.last_level_id = self.level_id
                 if self._store._listeners:
                     self._store._updated(state)
