@@ -94,6 +94,31 @@ def otel_span() -> float | None:
     return best_of(run, N // 5)
 
 
+def otel_span_retained() -> float | None:
+    """An OTel span kept after it ends, as a store keeps every finished level."""
+    try:
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+            InMemorySpanExporter,
+        )
+    except ImportError:
+        return None
+    provider = TracerProvider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("bench")
+
+    def run(n: int) -> None:
+        exporter.clear()
+        with tracer.start_as_current_span("root"):
+            for _ in range(n):
+                with tracer.start_as_current_span("child"):
+                    pass
+
+    return best_of(run, N // 5)
+
+
 def eliot_action() -> float | None:
     try:
         import eliot
@@ -235,6 +260,13 @@ def core_rows() -> list[Row]:
             quiet <= 1.5 and (otel is None or otel / quiet >= 10),
         )
     )
+    kept = otel_span_retained()
+    if kept is not None:
+        rows.append(
+            Row(
+                "level enter+exit, no listener", quiet, "same, span kept (in-memory exporter)", kept
+            )
+        )
     if eliot is not None:
         rows.append(Row("level enter+exit, no listener", quiet, "eliot nested action", eliot))
     rows.append(Row("level enter+exit, no listener", quiet, "bare `with`", with_))
