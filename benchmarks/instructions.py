@@ -24,20 +24,10 @@ from collections.abc import Callable
 N = 20_000
 
 
-class _Bare:
-    __slots__ = ()
-
-    def __enter__(self) -> _Bare:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 def _bare_with(n: int) -> None:
-    for _ in range(n):
-        with _Bare():
-            pass
+    from bench import bare_with
+
+    bare_with(n)
 
 
 def _level(n: int, listener: bool = False, nested: bool = False) -> None:

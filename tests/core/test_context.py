@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+from collections.abc import Callable
 
 import pytest
 
 import progresstree
 from progresstree import (
     LevelEndedError,
+    LevelHandle,
     OperationCancelled,
     ProgressContext,
     ProgressEventStore,
@@ -293,24 +295,29 @@ def tiny_switch_interval() -> object:
     sys.setswitchinterval(old)
 
 
+def _all_at_once(threads: int, open_level: Callable[[], LevelHandle]) -> None:
+    """``threads`` threads released together, each entering 200 levels."""
+    barrier = threading.Barrier(threads)
+
+    def spawn() -> None:
+        barrier.wait()
+        for _ in range(200):
+            with open_level():
+                pass
+
+    workers = [threading.Thread(target=spawn) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
 @pytest.mark.usefixtures("tiny_switch_interval")
 def test_threads_racing_for_one_id_get_distinct_ids(progress: ProgressContext) -> None:
-    barrier = threading.Barrier(8)
     with progress.operation("op") as op, op.song("s", "S") as song:
         with song.action("warm", "first child"):
             pass
-
-        def spawn() -> None:
-            barrier.wait()
-            for _ in range(200):
-                with song.action("same", "A"):
-                    pass
-
-        threads = [threading.Thread(target=spawn) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        _all_at_once(8, lambda: song.action("same", "A"))
         state = op.state
     ids = [i for i in state.levels if i.startswith("s:same")]
     assert len(ids) == 1600
@@ -364,19 +371,7 @@ def test_children_racing_their_parents_end_never_outlive_it(progress: ProgressCo
 
 @pytest.mark.usefixtures("tiny_switch_interval")
 def test_threads_with_generated_ids_get_each_number_once(progress: ProgressContext) -> None:
-    barrier = threading.Barrier(8)
     with progress.operation("op") as op, op.song("s", "S") as song:
-
-        def spawn() -> None:
-            barrier.wait()
-            for _ in range(200):
-                with song.level("step", None, "generated id"):
-                    pass
-
-        threads = [threading.Thread(target=spawn) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        _all_at_once(8, lambda: song.level("step", None, "generated id"))
         children = list(op.state.levels["s"].children)
     assert sorted(children) == sorted(f"s:{n}" for n in range(1, 1601))

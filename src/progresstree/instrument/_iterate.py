@@ -167,37 +167,21 @@ def release(handle: LevelHandle) -> None:
 
 def level_items(iterator: Iterator[Any], plan: LevelPlan) -> Iterator[Any]:
     """Hand out the items, each inside its own current level."""
-    parent = plan.parent
-    if parent is not None and plan.id_path is None and plan.name_path is None:
-        return _indexed_levels(iterator, parent, plan.level_type)
-    return _planned_levels(iterator, plan)
-
-
-def _indexed_levels(iterator: Iterator[Any], parent: LevelHandle, level_type: str) -> Iterator[Any]:
-    # The common case of level_items (ids are indexes, names are the items),
-    # with LevelPlan.open written out: one Python call less per item.
-    handle: LevelContext | None = None
-    index = 0
-    try:
-        for item in iterator:
-            handle = LevelContext(parent, level_type, index, short_text(item), 0, None)
-            handle.__enter__()
-            yield item
-            handle.__exit__(None, None, None)
-            handle = None
-            index += 1
-    finally:
-        if handle is not None:
-            release(handle)
-
-
-def _planned_levels(iterator: Iterator[Any], plan: LevelPlan) -> Iterator[Any]:
-    handle: LevelHandle | None = None
+    # The common case (ids are indexes, names are the items) opens its levels
+    # right here: one Python call less per item than plan.open.
+    simple = plan.id_path is None and plan.name_path is None
+    parent = plan.parent if simple else None
     open_level = plan.open
+    level_type = plan.level_type
+    handle: LevelHandle | None = None
     index = 0
     try:
         for item in iterator:
-            handle = open_level(index, item)
+            if parent is not None:
+                handle = LevelContext(parent, level_type, index, short_text(item), 0, None)
+                handle.__enter__()
+            else:
+                handle = open_level(index, item)
             yield item
             handle.__exit__(None, None, None)
             handle = None
