@@ -85,6 +85,34 @@ def test_method_called_through_the_class_resolves_the_same(progress):
     assert "s9" in op.state.levels
 
 
+@tracks("step", id_from="self")
+def _module_level_step(self: str, other: int = 0) -> tuple[str, int]:
+    return self, other
+
+
+def test_plain_function_may_take_a_keyword_named_self(progress):
+    with progress.operation("op") as op:
+        assert _module_level_step(self="k", other=2) == ("k", 2)
+        assert _module_level_step("p") == ("p", 0)
+    assert {"k", "p"} <= set(op.state.levels)
+
+
+def test_plain_function_attached_to_a_class_later_still_binds(progress):
+    @tracks("song", id_from="self.key")
+    def run(self: Any, suffix: str) -> str:
+        return self.key + suffix
+
+    class Service:
+        key = "svc"
+        go = run
+
+    with progress.operation("op") as op:
+        assert Service().go("!") == "svc!"
+        assert Service.go(Service(), "?") == "svc?"
+        assert run(SimpleNamespace(key="ns"), ".") == "ns."
+    assert {"svc", "svc#2", "ns"} <= set(op.state.levels)
+
+
 def test_classmethod_under_tracks(progress):
     class Service:
         tag = "t"

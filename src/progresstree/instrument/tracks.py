@@ -54,7 +54,8 @@ class _PlainFunctionWrapper(wrapt.FunctionWrapper[..., Any]):
         super().__init__(wrapped, wrapper)
         self._self_open = plan.open
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
+        # ``self`` is positional-only: the function may take a keyword ``self``.
         with self._self_open(None, args, kwargs):
             return self.__wrapped__(*args, **kwargs)
 
@@ -104,6 +105,24 @@ def _wrapper_for(func: Callable[..., Any], plan: CallPlan) -> _Wrapper:
     return _sync_wrapper(plan)
 
 
+def _called_directly(original: object, func: Callable[..., Any]) -> bool:
+    """A plain synchronous function defined outside a class body.
+
+    Those are called directly, where :class:`_PlainFunctionWrapper` saves
+    time. A function defined in a class body (``Class.name`` qualified name)
+    is a method, called through binding, where the stock wrapper is cheaper:
+    wrapt binds a subclass with an extra attribute lookup.
+    """
+    if original is not func or not inspect.isfunction(func):
+        return False
+    if inspect.iscoroutinefunction(func) or inspect.isgeneratorfunction(func):
+        return False
+    if inspect.isasyncgenfunction(func):
+        return False
+    owner = func.__qualname__.rpartition(".")[0]
+    return not owner or owner.endswith("<locals>")
+
+
 class _Tracks:
     """The ``tracks`` decorator factory (``tracks.operation`` forces an operation)."""
 
@@ -147,11 +166,7 @@ class _Tracks:
             plan = CallPlan(func, level_type, paths, operation, static_metadata)
             call_wrapper = _wrapper_for(func, plan)
             wrapper: Any
-            if (
-                original is func
-                and inspect.isfunction(func)
-                and call_wrapper.__name__ == "call_in_level"
-            ):
+            if _called_directly(original, func):
                 wrapper = _PlainFunctionWrapper(func, call_wrapper, plan)
             else:
                 wrapper = wrapt.FunctionWrapper(original, call_wrapper)
