@@ -205,6 +205,11 @@ class Replica:
         if level is None:
             level = ProgressLevel(full_id, level_type, name)
             self._link(state, level, parent)
+            if level.level_id != full_id:
+                # A local level (entered without the lock) took the id meanwhile.
+                self._remap.setdefault((source, op_id), {})[str(level_id)] = level.level_id
+                full_id = level.level_id
+                key = (op_id, full_id)
         elif owner == _PLACEHOLDER:
             if level.parent_id != parent:
                 self._unlink(state, level)
@@ -238,7 +243,7 @@ class Replica:
             if parent is None:
                 parent = self._placeholder(state, parent_id)
         level.parent_id = parent_id
-        state.levels[level.level_id] = level
+        level.level_id = state._claim_id(level.level_id, level)
         if parent is None:
             state.root_level_ids.append(level.level_id)
         else:
