@@ -361,40 +361,35 @@ class LevelContext(ProgressLevel, LevelHandle):
             raise RuntimeError(msg)
         record = parent._level
         owner: ProgressState | ProgressLevel = state if record is None else record
-        if (
-            state._cancel_requested
-            or owner._completed is not None
-            or (record is not None and record._children is None)
-        ):
-            # A refusal to raise, or a parent's first child.
-            self._store._insert_level(
-                state, record, self, None if self._local is None else self.level_id
-            )
+        store = self._store
+        if state._cancel_requested or owner._completed is not None:
+            store._refuse_level(state, record)
+        # Lock-free insert (see store.py): the record is complete before the
+        # atomic setdefault makes it visible, setdefault never overwrites, and
+        # the parent's end is checked again afterwards.
+        if record is None:
+            full_id = self.level_id
+            if self._local is None:
+                full_id = self.level_id = str(state._next_seq(None))
         else:
-            # Lock-free insert (see store.py): the record is complete before
-            # the atomic setdefault makes it visible, setdefault never
-            # overwrites, and the parent's end is checked again afterwards.
-            if record is None:
-                full_id = self.level_id
-                if self._local is None:
-                    full_id = self.level_id = str(state._next_seq(None))
-            else:
-                parent_id = self.parent_id = record.level_id
-                local = self.level_id if self._local is not None else state._next_seq(parent_id)
-                full_id = self.level_id = f"{parent_id}:{local}"
-            self.status = RUNNING
-            self._started = _monotonic()
-            if state.levels.setdefault(full_id, self) is not self:
-                full_id = self.level_id = state._claim_id(full_id, self)
-            state.last_level_id = full_id
-            if record is None:
-                state.root_level_ids.append(full_id)
-            else:
-                record._children[full_id] = self  # type: ignore[index]
-            if owner._completed is not None:
-                self._store._lost_race(state, record, self)
-            if self._store._listeners:
-                self._store._updated(state)
+            if record._children is None:
+                store._first_children(record)
+            parent_id = self.parent_id = record.level_id
+            local = self.level_id if self._local is not None else state._next_seq(parent_id)
+            full_id = self.level_id = f"{parent_id}:{local}"
+        self.status = RUNNING
+        self._started = _monotonic()
+        if state.levels.setdefault(full_id, self) is not self:
+            full_id = self.level_id = state._claim_id(full_id, self)
+        state.last_level_id = full_id
+        if record is None:
+            state.root_level_ids.append(full_id)
+        else:
+            record._children[full_id] = self  # type: ignore[index]
+        if owner._completed is not None:
+            store._lost_race(state, record, self)
+        if store._listeners:
+            store._updated(state)
         self._state = state
         self._level = self
         self._token = _CURRENT.set(self)

@@ -618,7 +618,7 @@ class ProgressState(_Timed):
                 msg = f"unknown parent level {parent_id!r} in operation {self.operation_id!r}"
                 raise KeyError(msg)
         level = ProgressLevel(
-            self._unique_id(str(level_id)),
+            str(level_id),
             level_type,
             name,
             total=total,

@@ -4,7 +4,7 @@
 of finished ones, and tells listeners what changed. Its public methods keep
 the names and meaning of the store of the application the seed guide comes
 from (unknown ids return None and change nothing); the level handles of
-``context.py`` use the private ``_insert_level`` / ``_update`` / ``_end_level``
+``context.py`` use the private ``_update`` / ``_increment`` / ``_end_level``
 fast paths, which skip id lookups.
 
 Mutations happen under one lock, with one exception: a level handle's enter
@@ -414,53 +414,22 @@ class ProgressEventStore:
                 level._end(CANCELLED, owner._completed or _monotonic())
         raise LevelEndedError(_ended_message(state, parent))
 
-    def _insert_level(
-        self,
-        state: ProgressState,
-        parent: ProgressLevel | None,
-        level: ProgressLevel,
-        local_id: str | None,
-    ) -> None:
-        """Give ``level`` its full id, insert it below ``parent`` and start it.
+    def _refuse_level(self, state: ProgressState, parent: ProgressLevel | None) -> None:
+        """Raise why a level cannot start below ``parent`` now, if it cannot."""
+        if state._cancel_requested:
+            raise OperationCancelled(state.operation_id)
+        if (state if parent is None else parent)._completed is not None:
+            raise LevelEndedError(_ended_message(state, parent))
 
-        The locked path of a handle's ``__enter__``: ``local_id=None``
-        generates a per-parent counter id; a full id already taken gets a
-        ``#n`` suffix. The common case takes the lock-free path in
-        ``LevelContext.__enter__`` instead.
+    def _first_children(self, parent: ProgressLevel) -> None:
+        """Give ``parent`` its children dict, under the lock.
+
+        Two threads entering a parent's first children at once must not each
+        create one; every later child is added to it without the lock.
         """
-        if parent is None:
-            parent_id = None
-            full_id = local_id
-        else:
-            parent_id = parent.level_id
-            full_id = None if local_id is None else f"{parent_id}:{local_id}"
-        lock = self._lock
-        lock.acquire()
-        try:
-            if state._cancel_requested:
-                raise OperationCancelled(state.operation_id)
-            if (state if parent is None else parent)._completed is not None:
-                raise LevelEndedError(_ended_message(state, parent))
-            if full_id is None:
-                seq = state._next_seq(parent_id)
-                full_id = str(seq) if parent_id is None else f"{parent_id}:{seq}"
-            full_id = state._claim_id(full_id, level)
-            level.level_id = state.last_level_id = full_id
-            level.parent_id = parent_id
-            level.status = RUNNING
-            level._started = _monotonic()
-            if parent is None:
-                state.root_level_ids.append(full_id)
-            else:
-                children = parent._children
-                if children is None:
-                    parent._children = SnapshotDict({full_id: level})
-                else:
-                    children[full_id] = level
-        finally:
-            lock.release()
-        if self._listeners:
-            self._updated(state)
+        with self._lock:
+            if parent._children is None:
+                parent._children = SnapshotDict()
 
     def _update(
         self,
