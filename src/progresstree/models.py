@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._clock import datetime_to_monotonic, monotonic, monotonic_to_datetime
 from ._json import json_safe
+from ._suffix import claim_suffixed, free_suffixed
+from ._tally import tally_of
 from ._validate import check_amount, check_increment, check_text, check_update
 from .errors import LevelEndedError
 
@@ -453,6 +455,7 @@ class ProgressState(_Timed):
         "__weakref__",
         "_cancel_requested",
         "_completed",
+        "_dups",
         "_seq",
         "_started",
         "_total",
@@ -497,6 +500,7 @@ class ProgressState(_Timed):
         self._completed: float | None = None
         self._cancel_requested = False
         self._seq: dict[str | None, Iterator[int]] = {}
+        self._dups: dict[str, int] = {}  # last #n suffix per repeated full id
 
     # -- derived fields ---------------------------------------------------
 
@@ -555,27 +559,20 @@ class ProgressState(_Timed):
         return self.levels.get(str(level_id))
 
     def _unique_id(self, full_id: str) -> str:
-        levels = self.levels
-        if full_id not in levels:
+        if full_id not in self.levels:
             return full_id
-        n = 2
-        while f"{full_id}#{n}" in levels:
-            n += 1
-        return f"{full_id}#{n}"
+        return free_suffixed(self.levels, self._dups, full_id)
 
     def _claim_id(self, full_id: str, level: ProgressLevel) -> str:
         """Insert ``level`` under ``full_id``, or ``full_id#2``, ``#3`` ... if taken.
 
         Each attempt is one atomic ``setdefault``, so concurrent inserts,
-        locked or not, never overwrite each other.
+        locked or not, never overwrite each other; ``_suffix.py`` keeps it
+        O(1) for an id repeated many times.
         """
-        levels = self.levels
-        candidate = full_id
-        n = 1
-        while levels.setdefault(candidate, level) is not level:
-            n += 1
-            candidate = f"{full_id}#{n}"
-        return candidate
+        if self.levels.setdefault(full_id, level) is level:
+            return full_id
+        return claim_suffixed(self.levels, self._dups, full_id, level)
 
     def _next_seq(self, parent_id: str | None) -> int:
         """The next generated child number below ``parent_id`` (atomic, no lock)."""
@@ -647,14 +644,10 @@ class ProgressState(_Timed):
 
     def get_overall_progress(self) -> dict[str, Any]:
         """Counts of root levels, percentage, elapsed time and ETA (SPEC 2)."""
-        levels = self.levels
-        roots = [levels[i] for i in list(self.root_level_ids) if i in levels]
-        counts = dict.fromkeys(("completed", "failed", "cancelled", "running", "pending"), 0)
-        done = 0.0
-        for level in roots:
-            counts[level.status.value] += 1
-            done += level.fraction()
-        total = max(self._total, len(roots))
+        # Settled incrementally (see _tally.py): O(running path + new levels).
+        finished, done, running, present = tally_of(self).roots(self)
+        counts = {**finished, "running": running, "pending": 0}
+        total = max(self._total, present)
         started = counts["running"] + counts["completed"] + counts["failed"] + counts["cancelled"]
         counts["pending"] = max(int(total) - started, 0)
         if total > 0:

@@ -2,15 +2,16 @@
 
 Throttled listeners see coalesced snapshots, so a short level may start and
 end between two of them. Line-oriented outputs still want one line per
-level start and end; this tracker diffs the tree against what it reported
-before. Finished subtrees are walked once and then skipped, so the cost of a
-look follows the running part of the tree, not its whole history.
+level start and end; this tracker reads them off a change cursor per
+operation (``_changes.py``), so a look costs the new and open levels only,
+never the finished part of the tree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .._changes import ChangeCursor
 from ..models import ProgressLevel, ProgressState
 
 __all__ = ["Transition", "TransitionTracker"]
@@ -26,45 +27,53 @@ class Transition:
     path: tuple[str, ...]
 
 
+def _no_fingerprint(level: ProgressLevel) -> None:
+    return None  # only starts and ends matter here
+
+
+def _place(state: ProgressState, level: ProgressLevel) -> tuple[int, tuple[str, ...]]:
+    """Depth (1 for a root) and the names from the root down to ``level``."""
+    names = [level.name or level.level_id]
+    levels = state.levels
+    parent_id = level.parent_id
+    while parent_id is not None:
+        parent = levels.get(parent_id)
+        if parent is None:
+            break
+        names.append(parent.name or parent.level_id)
+        parent_id = parent.parent_id
+    names.reverse()
+    return len(names), tuple(names)
+
+
 class TransitionTracker:
     """Remembers, per operation, which levels were reported started or ended."""
 
     def __init__(self) -> None:
-        self._started: dict[str, set[str]] = {}
-        self._ended: dict[str, set[str]] = {}
+        self._cursors: dict[str, tuple[ProgressState, ChangeCursor]] = {}
 
     def changes(self, state: ProgressState) -> list[Transition]:
-        """Transitions since the previous call for this operation, tree order."""
+        """Transitions since the previous call for this operation, in time order."""
         op_id = state.operation_id
-        started = self._started.setdefault(op_id, set())
-        ended = self._ended.setdefault(op_id, set())
+        entry = self._cursors.get(op_id)
+        if entry is None or entry[0] is not state:
+            entry = self._cursors[op_id] = (state, ChangeCursor(_no_fingerprint))
+        found = entry[1].poll(state)
         out: list[Transition] = []
-        levels = state.levels
-        stack: list[tuple[ProgressLevel, int, tuple[str, ...]]] = [
-            (levels[i], 1, ()) for i in reversed(list(state.root_level_ids)) if i in levels
-        ]
-        while stack:
-            level, depth, parents = stack.pop()
-            level_id = level.level_id
-            if level_id in ended:
-                continue
-            path = (*parents, level.name or level_id)
-            if level_id not in started:
-                started.add(level_id)
-                out.append(Transition("started", level, depth, path))
-            finished = level.is_finished
-            children = list(level.children.values())
-            stack.extend((kid, depth + 1, path) for kid in reversed(children))
-            if finished:
-                ended.add(level_id)
+        for level in found.new:
+            depth, path = _place(state, level)
+            out.append(Transition("started", level, depth, path))
+            if level.is_finished:
                 out.append(Transition("ended", level, depth, path))
+        for level in found.ended:
+            depth, path = _place(state, level)
+            out.append(Transition("ended", level, depth, path))
         out.sort(key=_chronological)
         return out
 
     def forget(self, operation_id: str) -> None:
         """Drop what was remembered about a finished operation."""
-        self._started.pop(operation_id, None)
-        self._ended.pop(operation_id, None)
+        self._cursors.pop(operation_id, None)
 
 
 def _chronological(item: Transition) -> tuple[float, int, int]:

@@ -30,12 +30,13 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _base(event: str, scope: str, state: ProgressState) -> dict[str, Any]:
-    overall = state.get_overall_progress()
+def _base(
+    event: str, scope: str, state: ProgressState, overall: dict[str, Any], stamp: str
+) -> dict[str, Any]:
     return {
         "event": event,
         "scope": scope,
-        "timestamp": datetime.now(timezone.utc).isoformat(),
+        "timestamp": stamp,
         "operation_id": state.operation_id,
         "operation_type": state.operation_type,
         "operation_name": state.name,
@@ -44,6 +45,10 @@ def _base(event: str, scope: str, state: ProgressState) -> dict[str, Any]:
         "overall_percentage": overall["percentage"],
         "eta_seconds": overall["eta_seconds"],
     }
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
 
 
 def _level_fields(level: ProgressLevel) -> dict[str, Any]:
@@ -64,15 +69,21 @@ def _level_fields(level: ProgressLevel) -> dict[str, Any]:
     }
 
 
-def event_record(event: str, state: ProgressState) -> dict[str, Any]:
-    """The object written for one store event (``scope == "operation"``)."""
-    record = _base(event, "operation", state)
+def event_record(
+    event: str, state: ProgressState, overall: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The object written for one store event (``scope == "operation"``).
+
+    ``overall`` is ``state.get_overall_progress()`` when the caller has it.
+    """
+    if overall is None:
+        overall = state.get_overall_progress()
+    record = _base(event, "operation", state, overall, _now())
     level_id = state.last_level_id
     level = None if level_id is None else state.levels.get(level_id)
     if level is not None:
         record.update(_level_fields(level))
         return record
-    overall = state.get_overall_progress()
     record.update(
         {
             "level_id": None,
@@ -93,9 +104,21 @@ def event_record(event: str, state: ProgressState) -> dict[str, Any]:
     return record
 
 
-def level_record(event: str, state: ProgressState, level: ProgressLevel) -> dict[str, Any]:
-    """The object written for one level's start or end (``scope == "level"``)."""
-    record = _base(event, "level", state)
+def level_record(
+    event: str,
+    state: ProgressState,
+    level: ProgressLevel,
+    overall: dict[str, Any] | None = None,
+    stamp: str | None = None,
+) -> dict[str, Any]:
+    """The object written for one level's start or end (``scope == "level"``).
+
+    A flush writing many records passes the operation's ``overall`` progress
+    and ``stamp`` once instead of recomputing them per record.
+    """
+    if overall is None:
+        overall = state.get_overall_progress()
+    record = _base(event, "level", state, overall, stamp or _now())
     record.update(_level_fields(level))
     return record
 
@@ -118,19 +141,25 @@ class JsonLinesListener:
             out.flush()
 
     def records(self, event: str, state: ProgressState) -> list[dict[str, Any]]:
-        """The objects for one event (without writing them)."""
+        """The objects for one event (without writing them).
+
+        The overall progress is computed once per call, and the level lines
+        come from a change cursor: a flush costs the levels that changed.
+        """
+        overall = state.get_overall_progress()
+        stamp = _now()
         records: list[dict[str, Any]] = []
         if event == "started":
-            records.append(event_record(event, state))
+            records.append(event_record(event, state, overall))
         if self.level_events:
             for change in self._tracker.changes(state):
                 level = change.level
                 kind = level.status.value if change.kind == "ended" else "started"
                 if kind not in _TERMINAL and change.kind == "ended":
                     kind = "cancelled"
-                records.append(level_record(kind, state, level))
+                records.append(level_record(kind, state, level, overall, stamp))
         if event != "started":
-            records.append(event_record(event, state))
+            records.append(event_record(event, state, overall))
         if event in _TERMINAL:
             self._tracker.forget(state.operation_id)
         return records

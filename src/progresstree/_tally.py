@@ -1,0 +1,205 @@
+"""Per-status counts of an operation's levels, settled once per level.
+
+``get_overall_progress()`` used to visit every root level, and every level
+below a running root, on each call; a listener asks for it per record, so a
+job of n levels paid O(n) per event. A :class:`Tally` keeps, for the roots
+and for each running level it was asked about, how many children it has
+seen, how many ended with each status, and which are still open. A read
+settles only what changed since the previous one: children appended since
+(found from the end of the insertion-ordered containers), and the open ones,
+each of which is settled exactly once when it is seen finished. So a read
+costs O(open levels on the running path + levels new since the last read),
+and the tracked work pays nothing: levels are counted when a reader looks,
+not when they end.
+
+A finished level's fraction is 1 (SPEC 2), so a parent's share of finished
+children is their count; only running children need their own fraction.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import ProgressLevel, ProgressState
+
+__all__ = ["Tally", "levels_after", "tally_of"]
+
+_RECENT = 16  # finished levels remembered per parent (for the bounded tree)
+
+
+def levels_after(children: Mapping[str, ProgressLevel], seen: int) -> tuple[int, list[Any]]:
+    """``(length, values appended after the first seen)`` of an append-only dict.
+
+    Reads from the end, so the cost follows what is new, not the dict's
+    size. The length check and the copy of the tail each run without
+    executing Python code (no thread switch inside); a concurrent insert
+    between the two is noticed by reading the length again, and retried.
+    """
+    while True:
+        size = len(children)
+        if size <= seen:
+            return size, []
+        tail = list(islice(reversed(dict.values(children)), size - seen))  # type: ignore[arg-type]
+        if len(children) == size:
+            tail.reverse()
+            return size, tail
+
+
+class _Node:
+    """The settled children of one parent (the operation's roots or a level)."""
+
+    __slots__ = ("counts", "done", "failed", "open", "seen")
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.open: list[ProgressLevel] = []
+        self.counts = {"completed": 0, "failed": 0, "cancelled": 0}
+        self.done: deque[ProgressLevel] = deque(maxlen=_RECENT)
+        self.failed: deque[ProgressLevel] = deque(maxlen=_RECENT)
+
+
+class Tally:
+    """Settled counts of one operation; every method is thread-safe."""
+
+    __slots__ = ("_lock", "_nodes", "_roots", "_state")
+
+    def __init__(self, state: ProgressState) -> None:
+        self._state = weakref.ref(state)
+        self._lock = threading.RLock()
+        self._roots = _Node()
+        self._nodes: dict[int, _Node] = {}  # by id() of a running level
+
+    # -- settling ---------------------------------------------------------------
+
+    def _drop(self, level: ProgressLevel) -> None:
+        node = self._nodes.pop(id(level), None)
+        if node is not None:
+            for kid in node.open:
+                self._drop(kid)
+
+    def _settle(self, node: _Node, new: Iterable[ProgressLevel]) -> _Node:
+        still: list[ProgressLevel] = []
+        for kid in (*node.open, *new):
+            if kid.is_finished:
+                status = kid.status.value
+                node.counts[status] = node.counts.get(status, 0) + 1
+                (node.done if status == "completed" else node.failed).append(kid)
+                self._drop(kid)
+            else:
+                still.append(kid)
+        node.open = still
+        return node
+
+    def _root_node(self, state: ProgressState) -> _Node:
+        node = self._roots
+        ids = state.root_level_ids
+        if len(ids) < node.seen:  # a root was moved under its parent: count again
+            node = self._roots = _Node()
+        levels = state.levels
+        new_ids = ids[node.seen :]
+        node.seen += len(new_ids)
+        new = [level for level in map(levels.get, new_ids) if level is not None]
+        return self._settle(node, new)
+
+    def _level_node(self, level: ProgressLevel) -> _Node:
+        node = self._nodes.get(id(level))
+        children = level.children
+        if node is None or len(children) < node.seen:
+            node = self._nodes[id(level)] = _Node()
+        if not children:
+            return node
+        node.seen, new = levels_after(children, node.seen)
+        return self._settle(node, new)
+
+    def _fraction(self, level: ProgressLevel) -> float:
+        status = level.status.value
+        if status != "running":
+            return 0.0 if status == "pending" else 1.0
+        total = level.total
+        own = level.current / total if total > 0 else 0.0
+        if level.children:
+            node = self._level_node(level)
+            done = float(sum(node.counts.values()))
+            for kid in node.open:
+                done += self._fraction(kid)
+            own = max(own, done / max(total, node.seen))
+        return 1.0 if own > 1.0 else own
+
+    # -- reading ----------------------------------------------------------------
+
+    def roots(self, state: ProgressState) -> tuple[dict[str, int], float, int, int]:
+        """``(finished counts, summed fraction, running, present)`` of the roots."""
+        with self._lock:
+            node = self._root_node(state)
+            finished = sum(node.counts.values())
+            done = float(finished)
+            running = 0
+            for level in node.open:
+                if level.status.value == "running":
+                    running += 1
+                    done += self._fraction(level)
+            return dict(node.counts), done, running, finished + len(node.open)
+
+    def fraction(self, level: ProgressLevel) -> float:
+        """``level.fraction()``, settling its children instead of visiting them all."""
+        with self._lock:
+            return self._fraction(level)
+
+    def children(self, level: ProgressLevel | None) -> ChildView:
+        """The settled children of ``level`` (the roots for None), for drawing."""
+        with self._lock:
+            state = self._state()
+            if level is None:
+                node = self._roots if state is None else self._root_node(state)
+            elif level.is_finished:
+                node = _Node()
+            else:
+                node = self._level_node(level)
+            return ChildView(
+                node.seen,
+                tuple(node.open),
+                dict(node.counts),
+                tuple(node.done),
+                tuple(node.failed),
+            )
+
+
+class ChildView:
+    """A consistent copy of one parent's settled children."""
+
+    __slots__ = ("counts", "done", "failed", "open", "total")
+
+    def __init__(
+        self,
+        total: int,
+        open_: Sequence[ProgressLevel],
+        counts: dict[str, int],
+        done: Sequence[ProgressLevel],
+        failed: Sequence[ProgressLevel],
+    ) -> None:
+        self.total = total
+        self.open = open_
+        self.counts = counts
+        self.done = done  # most recent completed, oldest first
+        self.failed = failed  # most recent failed or cancelled, oldest first
+
+
+_tallies: weakref.WeakKeyDictionary[ProgressState, Tally] = weakref.WeakKeyDictionary()
+_tallies_lock = threading.Lock()
+
+
+def tally_of(state: ProgressState) -> Tally:
+    """The tally of ``state``, created on first use and dropped with it."""
+    tally = _tallies.get(state)
+    if tally is None:
+        with _tallies_lock:
+            tally = _tallies.get(state)
+            if tally is None:
+                tally = _tallies[state] = Tally(state)
+    return tally
