@@ -13,8 +13,9 @@ before and returns the records that changed:
   objects a relay saw under one operation id (a worker opens a new mirror
   per task), so that equal level ids of two instances stay two levels.
 
-Only levels that are new or still open are compared, so a tick costs
-O(open levels + new levels), never O(whole tree). Many events on one level
+A change cursor per operation (``_changes.py``) finds the levels that are
+new or still open, so a tick costs O(open levels + new levels), never
+O(whole tree). Many events on one level
 within a tick collapse into one record: the event rate of the tracked work
 and the message rate of the transport are decoupled. Records are JSON data
 (wall-clock epoch seconds for times) so every transport can carry them.
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _clock
+from ._changes import ChangeCursor
 from ._json import json_safe
 from .models import ProgressLevel, ProgressState
 from .propagation import mirror_of
@@ -92,14 +94,14 @@ _TERMINAL = frozenset({"completed", "failed", "cancelled"})
 
 
 class _Track:
-    __slots__ = ("count", "header", "instance", "open", "state")
+    __slots__ = ("cursor", "header", "instance", "state")
 
     def __init__(self, state: ProgressState, instance: int) -> None:
         self.state = state
         self.instance = instance
         self.header: Entry | None = None
-        self.count = 0
-        self.open: dict[str, list[Any]] = {}
+        # The fingerprint is the record itself: what changed is what is sent.
+        self.cursor = ChangeCursor(level_record)
 
 
 class Relay:
@@ -125,8 +127,7 @@ class Relay:
         with self._lock:
             for op_id, track in list(self._tracks.items()):
                 track.header = None
-                track.count = 0
-                track.open = {}
+                track.cursor = ChangeCursor(level_record)
                 self._dirty[op_id] = track.state
 
     def collect(self) -> list[Entry]:
@@ -166,30 +167,19 @@ class Relay:
                 opening[4], opening[6] = "running", None
             out.append(opening)
             track.header = opening
-        levels = state.levels
-        for level_id, sent in list(track.open.items()):
-            level = dict.get(levels, level_id)
-            if level is None:
+        cursor = track.cursor
+        found = cursor.poll(state)
+        for level in found.changed:
+            if level.level_id not in proxies:
+                out.append(["lv", op_id, cursor.last(level), instance])
+        for level in found.ended:
+            if level.level_id not in proxies:
+                out.append(["lv", op_id, level_record(level), instance])
+        for level in found.new:
+            if level.level_id in proxies:
                 continue
-            record = level_record(level)
-            if record != sent:
-                out.append(["lv", op_id, record, instance])
-            if record[3] in _TERMINAL:
-                del track.open[level_id]
-            else:
-                track.open[level_id] = record
-        keys = list(dict.keys(levels))
-        for level_id in keys[track.count :]:
-            if level_id in proxies:
-                continue
-            level = dict.get(levels, level_id)
-            if level is None:
-                continue
-            record = level_record(level)
-            out.append(["lv", op_id, record, instance])
-            if record[3] not in _TERMINAL:
-                track.open[level_id] = record
-        track.count = len(keys)
+            record = cursor.last(level)  # taken by the poll for an open level
+            out.append(["lv", op_id, level_record(level) if record is None else record, instance])
         if terminal:
             out.append(header)
             del self._tracks[op_id]

@@ -17,10 +17,15 @@ Rules (SPEC 10):
 * Levels of an operation this store does not have active go into an
   operation with that id marked ``metadata["orphaned"] = True``; an operation
   in history is never reopened.
+
+The merge state (who owns which level id, renamed ids, open levels) is kept
+per operation and dropped once the operation has ended, whoever ended it, so
+a long-running hub holds state for its running operations only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from . import _clock
@@ -32,6 +37,7 @@ __all__ = ["Replica"]
 _PLACEHOLDER = "\x00placeholder"
 _TERMINAL = frozenset({"completed", "failed", "cancelled"})
 _EVENT = {"completed": "completed", "failed": "failed", "cancelled": "cancelled"}
+_ENDED_KEPT = 4096  # ended remote operation ids remembered, so none reopens
 
 
 def _mono(value: float | None) -> float | None:
@@ -43,12 +49,37 @@ class Replica:
 
     def __init__(self, store: ProgressEventStore) -> None:
         self.store = store
-        self._owner: dict[tuple[str, str], str] = {}
-        self._remap: dict[tuple[str, str], dict[str, str]] = {}
-        self._remote_ops: set[str] = set()
+        # Everything below is keyed by operation id first, so that pruning an
+        # ended operation costs its own entries only.
+        self._owner: dict[str, dict[str, str]] = {}  # op -> level id -> source
+        self._remap: dict[str, dict[str, dict[str, str]]] = {}  # op -> source -> ids
+        self._open: dict[str, dict[str, set[str]]] = {}  # op -> source -> level ids
+        self._remote_ops: set[str] = set()  # remote operations still running
+        self._ended: dict[str, None] = {}  # recently ended remote ones (ordered)
         self._orphans: dict[str, set[str]] = {}
         self._types: dict[str, str] = {}
-        self._open: dict[str, set[tuple[str, str]]] = {}
+        self._states: dict[str, ProgressState] = {}  # operations with merge state
+
+    @property
+    def tracked_operations(self) -> int:
+        """How many operations the replica holds merge state for."""
+        return len(self._states)
+
+    def _prune(self) -> None:
+        """Forget the merge state of every operation that has ended."""
+        for op_id, state in list(self._states.items()):
+            if state.is_finished or self.store.get_state(op_id) is not state:
+                self._forget(op_id)
+
+    def _forget(self, op_id: str) -> None:
+        for table in (self._owner, self._remap, self._open, self._orphans, self._types):
+            table.pop(op_id, None)
+        self._states.pop(op_id, None)
+        if op_id in self._remote_ops:
+            self._remote_ops.discard(op_id)
+            self._ended[op_id] = None
+            if len(self._ended) > _ENDED_KEPT:
+                del self._ended[next(iter(self._ended))]
 
     # -- entry point ------------------------------------------------------------
 
@@ -61,6 +92,7 @@ class Replica:
         touched: set[int] = set()
         store = self.store
         with store._lock:
+            self._prune()
             for entry in entries:
                 try:
                     if entry[0] == "op":
@@ -89,6 +121,7 @@ class Replica:
         state = ProgressState(op_id, op_type, name, metadata=metadata)
         state.start()
         self.store._active[op_id] = state
+        self._states[op_id] = state
         return state
 
     def _target(
@@ -127,7 +160,7 @@ class Replica:
             return
         state = store._active.get(op_id)
         if state is None:
-            if op_id in self._remote_ops or self._history_has(op_id):
+            if op_id in self._remote_ops or op_id in self._ended or self._history_has(op_id):
                 return  # ended here already: never reopened
             state = self._new_state(op_id, op_type, name, metadata)
             self._remote_ops.add(op_id)
@@ -169,14 +202,15 @@ class Replica:
         if store._active.get(state.operation_id) is state:
             del store._active[state.operation_id]
             store._history.append(state)
-        self._orphans.pop(state.operation_id, None)
+        self._forget(state.operation_id)
         events.append((_EVENT[status.value], state))
 
     # -- levels -------------------------------------------------------------------
 
     def _map_id(self, source: str, state: ProgressState, level_id: str, parent: str | None) -> str:
         op_id = state.operation_id
-        remap = self._remap.setdefault((source, op_id), {})
+        self._states.setdefault(op_id, state)
+        remap = self._remap.setdefault(op_id, {}).setdefault(source, {})
         mapped = remap.get(level_id)
         if mapped is not None:
             return mapped
@@ -185,7 +219,7 @@ class Replica:
             new_parent = remap.get(parent, parent)
             if new_parent != parent and level_id.startswith(parent + ":"):
                 candidate = new_parent + level_id[len(parent) :]
-        owner = self._owner.get((op_id, candidate))
+        owner = self._owner.get(op_id, {}).get(candidate)
         if candidate in state.levels and owner not in (source, _PLACEHOLDER):
             candidate = state._unique_id(candidate)
         if candidate != level_id:
@@ -198,25 +232,24 @@ class Replica:
         op_id = state.operation_id
         full_id = self._map_id(source, state, str(level_id), parent)
         if parent is not None:
-            parent = self._remap.get((source, op_id), {}).get(parent, parent)
+            parent = self._remap[op_id][source].get(parent, parent)
         level = state.levels.get(full_id)
-        key = (op_id, full_id)
-        owner = self._owner.get(key)
+        owners = self._owner.setdefault(op_id, {})
+        owner = owners.get(full_id)
         if level is None:
             level = ProgressLevel(full_id, level_type, name)
             self._link(state, level, parent)
             if level.level_id != full_id:
                 # A local level (entered without the lock) took the id meanwhile.
-                self._remap.setdefault((source, op_id), {})[str(level_id)] = level.level_id
+                self._remap[op_id][source][str(level_id)] = level.level_id
                 full_id = level.level_id
-                key = (op_id, full_id)
         elif owner == _PLACEHOLDER:
             if level.parent_id != parent:
                 self._unlink(state, level)
                 self._link(state, level, parent)
         elif level.is_finished:
             return  # ended levels never reopen; a stale or repeated record
-        self._owner[key] = source
+        owners[full_id] = source
         level.level_type = level_type
         level.name = name
         level.status = ProgressStatus(status)
@@ -227,13 +260,13 @@ class Replica:
         level.error = error
         level.error_details = details
         level._metadata = metadata or None
-        opened = self._open.setdefault(source, set())
+        opened = self._open.setdefault(op_id, {}).setdefault(source, set())
         if status in _TERMINAL:
             level._completed = _mono(completed) or _clock.monotonic()
-            opened.discard(key)
+            opened.discard(full_id)
         else:
             level._completed = None
-            opened.add(key)
+            opened.add(full_id)
         state.last_level_id = full_id
 
     def _link(self, state: ProgressState, level: ProgressLevel, parent_id: str | None) -> None:
@@ -264,7 +297,7 @@ class Replica:
         """A pending stand-in for a parent whose record has not arrived yet."""
         head = level_id.rpartition(":")[0]
         level = ProgressLevel(level_id, "unknown", "", status=PENDING)
-        self._owner[(state.operation_id, level_id)] = _PLACEHOLDER
+        self._owner.setdefault(state.operation_id, {})[level_id] = _PLACEHOLDER
         self._link(state, level, head if head in state.levels else None)
         return level
 
@@ -277,17 +310,22 @@ class Replica:
         with store._lock:
             now = _clock.monotonic()
             prefixes = tuple(f"{source}#" for source in sources)
-            keys = [key for key in self._open if key.startswith(prefixes)]
-            for key in keys:
-                for op_id, level_id in sorted(self._open.pop(key)):
-                    state = store._active.get(op_id)
-                    level = None if state is None else state.levels.get(level_id)
-                    if state is None or level is None or level.is_finished:
-                        continue
-                    _close_open(level, ProgressStatus.FAILED, error, details, now, True)
-                    state.last_level_id = level_id
-                    if ("updated", state) not in events:
-                        events.append(("updated", state))
+            for op_id, level_id in sorted(self._open_of(prefixes)):
+                state = store._active.get(op_id)
+                level = None if state is None else state.levels.get(level_id)
+                if state is None or level is None or level.is_finished:
+                    continue
+                _close_open(level, ProgressStatus.FAILED, error, details, now, True)
+                state.last_level_id = level_id
+                if ("updated", state) not in events:
+                    events.append(("updated", state))
         if store._listeners:
             for event, state in events:
                 store._emit(event, state)
+
+    def _open_of(self, prefixes: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+        """``(operation, level id)`` of the open levels sent by these sources (dropped)."""
+        for op_id, by_source in self._open.items():
+            for source in [s for s in by_source if s.startswith(prefixes)]:
+                for level_id in by_source.pop(source):
+                    yield op_id, level_id

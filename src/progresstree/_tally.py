@@ -45,7 +45,8 @@ def levels_after(children: Mapping[str, ProgressLevel], seen: int) -> tuple[int,
         size = len(children)
         if size <= seen:
             return size, []
-        tail = list(islice(reversed(dict.values(children)), size - seen))  # type: ignore[arg-type]
+        values: Any = dict.values(children)  # type: ignore[arg-type]
+        tail: list[Any] = list(islice(reversed(values), size - seen))
         if len(children) == size:
             tail.reverse()
             return size, tail

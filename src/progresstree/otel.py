@@ -8,8 +8,9 @@ level's own times. Counters and metadata are span attributes
 ``progress.metadata.<key>``); a failed level or operation gets an
 ``exception`` event and status ERROR.
 
-Like the relays, the listener looks only at levels that are new or still
-open on each event, so a deep, finished tree costs nothing per event.
+Like the relays, the listener reads a change cursor (``_changes.py``): each
+event costs the levels that are new or still open, so a deep, finished tree
+costs nothing per event.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
 from . import _clock
+from ._changes import ChangeCursor
 from ._json import json_safe
 from .models import FAILED, ProgressLevel, ProgressState
 
@@ -52,14 +54,18 @@ def _record_failure(span: Span, error: str | None, details: dict[str, Any] | Non
     span.set_status(Status(StatusCode.ERROR, message))
 
 
+def _fingerprint(level: ProgressLevel) -> tuple[Any, ...]:
+    return (level.current, level.total, level.message, level.status)
+
+
 class _OpSpans:
-    __slots__ = ("count", "open", "root", "spans", "state")
+    __slots__ = ("cursor", "open", "root", "spans", "state")
 
     def __init__(self, state: ProgressState, root: Span) -> None:
         self.state = state
         self.root = root
-        self.count = 0
-        self.open: dict[str, tuple[Span, tuple[Any, ...]]] = {}
+        self.cursor = ChangeCursor(_fingerprint)
+        self.open: dict[str, Span] = {}  # spans of levels still open
         self.spans: dict[str, Span] = {}  # every level's span, for parent links
 
 
@@ -99,16 +105,12 @@ class SpanExportListener:
         )
 
     def _sync_levels(self, ops: _OpSpans) -> None:
-        levels = ops.state.levels
-        for level_id, (span, seen) in list(ops.open.items()):
-            level = dict.get(levels, level_id)
-            if level is not None:
-                self._refresh(ops, level_id, span, seen, level)
-        keys = list(dict.keys(levels))
-        for level_id in keys[ops.count :]:
-            level = dict.get(levels, level_id)
-            if level is None:
-                continue
+        found = ops.cursor.poll(ops.state)
+        for level in (*found.changed, *found.ended):
+            span = ops.open.get(level.level_id)
+            if span is not None:
+                self._refresh(ops, span, level)
+        for level in found.new:
             parent = ops.root
             if level.parent_id is not None:
                 parent = ops.spans.get(level.parent_id, parent)
@@ -121,39 +123,28 @@ class SpanExportListener:
                 },
                 start_time=_ns(level._started),
             )
-            ops.spans[level_id] = span
-            self._refresh(ops, level_id, span, (), level)
-        ops.count = len(keys)
+            ops.spans[level.level_id] = span
+            ops.open[level.level_id] = span
+            self._refresh(ops, span, level)
 
-    def _refresh(
-        self,
-        ops: _OpSpans,
-        level_id: str,
-        span: Span,
-        seen: tuple[Any, ...],
-        level: ProgressLevel,
-    ) -> None:
-        now = (level.current, level.total, level.message, level.status)
-        if now != seen:
-            span.set_attribute("progress.current", level.current)
-            span.set_attribute("progress.total", level.total)
-            span.set_attribute("progress.percentage", level.percentage)
-            span.set_attribute("progress.status", level.status.value)
-            if level.message is not None:
-                span.set_attribute("progress.message", level.message)
-            for key, value in (level._metadata or {}).items():
-                span.set_attribute(f"progress.metadata.{key}", _attribute(value))
+    def _refresh(self, ops: _OpSpans, span: Span, level: ProgressLevel) -> None:
+        span.set_attribute("progress.current", level.current)
+        span.set_attribute("progress.total", level.total)
+        span.set_attribute("progress.percentage", level.percentage)
+        span.set_attribute("progress.status", level.status.value)
+        if level.message is not None:
+            span.set_attribute("progress.message", level.message)
+        for key, value in (level._metadata or {}).items():
+            span.set_attribute(f"progress.metadata.{key}", _attribute(value))
         if level.is_finished:
-            ops.open.pop(level_id, None)
+            ops.open.pop(level.level_id, None)
             if level.status is FAILED:
                 _record_failure(span, level.error, level.error_details)
             span.end(end_time=_ns(level._completed))
-        else:
-            ops.open[level_id] = (span, now)
 
     def _end_operation(self, ops: _OpSpans) -> None:
         state = ops.state
-        for span, _ in ops.open.values():  # still open: end with the operation
+        for span in ops.open.values():  # still open: end with the operation
             span.end(end_time=_ns(state._completed))
         ops.open.clear()
         root = ops.root
