@@ -82,7 +82,7 @@ def test_old_completed_siblings_fold_into_one_line(progress: progresstree.Progre
                 pass
         fail_inside(op, "boom")
         text = text_of(render_state(op.state, TreeOptions(keep_completed=2, spinner_frame=0)))
-    assert "… 4 more completed (6 in all)" in text
+    assert "+ 4 completed" in text
     assert "song number 0" not in text
     assert "song number 4" in text
     assert "song number 5" in text
@@ -128,3 +128,67 @@ def test_bar_without_total_is_empty() -> None:
     assert render_bar(None, 10).plain == "─" * 10
     assert render_bar(0.5, 10).plain == "━" * 5 + "─" * 5
     assert render_bar(1.0, 4).plain == "━" * 4
+
+
+def test_rows_stay_bounded_whatever_the_size_of_the_tree(
+    progress: progresstree.ProgressContext,
+) -> None:
+    with progress.setlist_processing("s", "Gig") as op:
+        for index in range(20_000):
+            with op.song(index, f"song {index}"):
+                pass
+        for index in range(3):
+            try:
+                with op.song(f"bad{index}", f"bad song {index}"):
+                    raise ValueError(f"boom {index}")
+            except ValueError:
+                pass
+        with op.song("now", "Now playing") as now, now.action("a", "live action"):
+            text = text_of(render_state(op.state, FIXED))
+    lines = text.splitlines()
+    assert len(lines) <= FIXED.max_rows + 2
+    # Running first (with its path expanded), then failures, then the count.
+    assert "Now playing" in lines[1]
+    assert "live action" in lines[2]
+    assert "+ 19,997 completed · 3 failed or cancelled" not in text
+    assert "+ 19,997 completed" in lines[-1]
+    for index in range(3):  # the recent failures, oldest first, with their error
+        assert f"bad song {index}" in lines[3 + index]
+        assert f"boom {index}" in lines[3 + index]
+
+
+def test_max_rows_cuts_a_wide_running_tree(progress: progresstree.ProgressContext) -> None:
+    with progress.setlist_processing("s", "Gig") as op:
+        songs = [op.song(i, f"song {i}").__enter__() for i in range(100)]
+        text = text_of(render_state(op.state, TreeOptions(max_rows=10, spinner_frame=0)))
+        for song in reversed(songs):
+            song.__exit__(None, None, None)
+    lines = text.splitlines()
+    assert len(lines) == 1 + 10 + 1
+    assert "… 90 more rows (max_rows=10)" in lines[-1]
+
+
+def test_running_parent_counts_its_children_from_the_tally(
+    progress: progresstree.ProgressContext,
+) -> None:
+    with progress.setlist_processing("s", "Gig") as op, op.song("s", "Big song", total=10) as song:
+        for index in range(5_000):
+            with song.block(index, f"block {index}"):
+                pass
+        text = text_of(render_state(op.state, FIXED))
+        assert "5000/5000" in _row(text, "Big song")
+        assert "+ 4,997 completed" in text
+        with song.block("x", "one more"):
+            text = text_of(render_state(op.state, FIXED))
+    assert "5000/5001" in _row(text, "Big song")
+    assert "one more" in _row(text, "⠋ one more")
+
+
+def test_a_huge_name_is_cut_before_rendering(progress: progresstree.ProgressContext) -> None:
+    huge = "n" * 20_000_000
+    with progress.setlist_processing("s", huge) as op, op.song("s", huge) as song:
+        song.update(message="m" * 5_000_000)
+        table = render_state(op.state, FIXED)
+        cells = [str(cell) for column in table.columns for cell in column.cells]
+    assert max(len(cell) for cell in cells) < 1_000
+    assert any("nnnn…" in cell for cell in cells)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..models import ProgressLevel, ProgressStatus
 
 __all__ = [
+    "clip",
     "fmt_amount",
     "fmt_duration",
     "fmt_rate",
@@ -17,6 +18,22 @@ __all__ = [
     "level_fraction",
     "level_rate",
 ]
+
+
+CLIP = 200  # characters of a name, message or error a screen can use
+
+
+def clip(text: str | None, limit: int = CLIP) -> str:
+    """``text`` cut to ``limit`` characters (with an ellipsis), ``""`` for None.
+
+    A name or message may be megabytes long; cutting it first keeps rich
+    from measuring and wrapping all of it on every frame.
+    """
+    if not text:
+        return ""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
 
 
 def fmt_duration(seconds: float | None) -> str:

@@ -3,30 +3,38 @@
 A ``rich.tree.Tree`` cannot align columns across depths, so the tree is a
 grid whose first column carries the guide lines (``├─``, ``└─``, ``│``) and
 whose other columns (bar, count, percentage, rate, ETA, elapsed, message)
-line up for every level. Finished subtrees collapse to their own line, and
-only the last few completed siblings are kept, so a long job stays a
-screenful; failures are always shown, with their error.
+line up for every level.
+
+The picture has a bounded number of rows whatever the size of the tree:
+per parent, the open levels first (running ones expanded), then the most
+recent failures, then the most recent completed, then one count line
+(``+ 19,873 completed``) for the rest. Which children are open, and how
+many ended with each status, comes from the operation's tally
+(``_tally.py``), which settles each level once, so drawing a frame costs
+the rows drawn and the levels new since the last frame, not the tree.
+Names, messages and errors are cut to a screen's worth before rich sees
+them.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from .._tally import ChildView, Tally, levels_after, tally_of
 from ..models import ProgressLevel, ProgressState, ProgressStatus
 from ._format import (
+    clip,
     fmt_amount,
     fmt_duration,
     fmt_rate,
     level_counts,
-    level_eta,
     level_fraction,
-    level_rate,
 )
 
 __all__ = ["TreeOptions", "render_bar", "render_state", "render_states"]
@@ -50,14 +58,19 @@ class TreeOptions:
     """How much of the tree to draw.
 
     ``collapse``: a finished level is one line, its children hidden.
-    ``keep_completed``: completed siblings shown per parent (older ones are
-    folded into a "… n more completed" line); failed and cancelled levels are
-    always shown. ``bar_width``: characters of each bar. ``spinner_frame``:
-    a fixed frame for running icons (None: follow the clock).
+    ``keep_completed``: the most recent completed children shown per parent;
+    ``keep_failed``: the most recent failed or cancelled ones (both at most
+    16); the others are counted in one ``+ n completed`` line.
+    ``max_rows``: rows of levels drawn per operation, whatever the size of
+    the tree (the rest is counted in a last line). ``bar_width``: characters
+    of each bar. ``spinner_frame``: a fixed frame for running icons (None:
+    follow the clock).
     """
 
     collapse: bool = True
     keep_completed: int = 3
+    keep_failed: int = 5
+    max_rows: int = 40
     bar_width: int = 20
     spinner_frame: int | None = None
 
@@ -110,48 +123,39 @@ def _cell(text: Text) -> Text:
     return text
 
 
-def _visible_children(
-    kids: Sequence[ProgressLevel], keep: int
-) -> list[ProgressLevel | tuple[int, int]]:
-    """Children to draw; a ``(hidden, total)`` marker stands for folded ones."""
-    completed = [k for k in kids if k.status is ProgressStatus.COMPLETED]
-    hidden = {id(k) for k in completed[: max(len(completed) - keep, 0)]}
-    if not hidden:
-        return list(kids)
-    out: list[ProgressLevel | tuple[int, int]] = []
-    marker_placed = False
-    for kid in kids:
-        if id(kid) in hidden:
-            if not marker_placed:
-                out.append((len(hidden), len(completed)))
-                marker_placed = True
-            continue
-        out.append(kid)
-    return out
+_PENDING_SHOWN = 3  # pending children drawn per parent; the others are counted
+_FINISHED_KIDS = 1000  # children a finished row may look at for its own numbers
+
+
+def _plural_counts(parts: list[tuple[int, str]]) -> str:
+    return " · ".join(f"{count:,} {what}" for count, what in parts if count)
 
 
 class _Builder:
-    """Adds one row per visible level, depth first."""
+    """Adds one row per drawn level, depth first, up to ``options.max_rows``."""
 
-    def __init__(self, options: TreeOptions, frame: int) -> None:
+    def __init__(self, options: TreeOptions, frame: int, tally: Tally) -> None:
         self.options = options
         self.frame = frame
+        self.tally = tally
         self.table = _table()
+        self.budget = max(options.max_rows, 1)
+        self.skipped = 0
 
     def operation_row(self, state: ProgressState) -> None:
         overall = state.get_overall_progress()
         fraction = overall["percentage"] / 100.0
         finished = overall["completed"] + overall["failed"] + overall["cancelled"]
-        name = Text.assemble(_icon(state.status, self.frame), " ", (state.name, "bold"))
+        name = Text.assemble(_icon(state.status, self.frame), " ", (clip(state.name), "bold"))
         detail = Text()
         if state.error:
-            detail.append(state.error, style="red")
+            detail.append(clip(state.error), style="red")
         else:
             for key, style in (("failed", "red"), ("cancelled", "yellow")):
                 if overall[key]:
-                    detail.append(f"{overall[key]} {key} ", style=style)
+                    detail.append(f"{overall[key]:,} {key} ", style=style)
             if state.message:
-                detail.append(state.message, style="dim")
+                detail.append(clip(state.message), style="dim")
         eta = overall["eta_seconds"] if state.status is ProgressStatus.RUNNING else None
         self.table.add_row(
             _cell(name),
@@ -164,62 +168,133 @@ class _Builder:
             _cell(detail),
         )
 
-    def level_rows(self, kids: Sequence[ProgressLevel], prefix: str) -> None:
-        shown = _visible_children(kids, self.options.keep_completed)
-        for index, item in enumerate(shown):
-            last = index == len(shown) - 1
-            branch = prefix + ("└─ " if last else "├─ ")
-            if isinstance(item, tuple):
-                hidden, done = item
-                text = f"… {hidden} more completed ({done} in all)"
-                self.table.add_row(_cell(Text.assemble((branch, "dim"), (text, "dim green"))))
-                continue
-            self.level_row(item, branch)
-            children = list(item.children.values())
-            if children and not (self.options.collapse and item.is_finished):
-                self.level_rows(children, prefix + ("   " if last else "│  "))
+    def _choose(self, view: ChildView) -> tuple[list[ProgressLevel], str]:
+        """The children drawn for ``view`` and the count line for the others."""
+        options = self.options
+        running = [kid for kid in view.open if kid.status is ProgressStatus.RUNNING]
+        pending = [kid for kid in view.open if kid.status is not ProgressStatus.RUNNING]
+        shown_pending = pending[:_PENDING_SHOWN]
+        failed = list(view.failed[len(view.failed) - max(options.keep_failed, 0) :])
+        done = list(view.done[len(view.done) - max(options.keep_completed, 0) :])
+        if not options.keep_failed:
+            failed = []
+        if not options.keep_completed:
+            done = []
+        counts = view.counts
+        hidden_failed = counts.get("failed", 0) + counts.get("cancelled", 0) - len(failed)
+        line = _plural_counts(
+            [
+                (counts.get("completed", 0) - len(done), "completed"),
+                (hidden_failed, "failed or cancelled"),
+                (len(pending) - len(shown_pending), "pending"),
+            ]
+        )
+        return [*running, *shown_pending, *failed, *done], line
+
+    def level_rows(self, parent: ProgressLevel | None, prefix: str) -> None:
+        view = self.tally.children(parent)
+        kids, line = self._choose(view)
+        if parent is not None and parent.is_finished:
+            kids, line = self._finished_children(parent)
+        for index, kid in enumerate(kids):
+            if self.budget <= 0:
+                self.skipped += len(kids) - index
+                return
+            last = index == len(kids) - 1 and not line
+            self.level_row(kid, prefix + ("└─ " if last else "├─ "))
+            if kid.children and not (self.options.collapse and kid.is_finished):
+                self.level_rows(kid, prefix + ("   " if last else "│  "))
+        if line:
+            self.count_row(prefix + "└─ ", f"+ {line}")
+
+    def _finished_children(self, parent: ProgressLevel) -> tuple[list[ProgressLevel], str]:
+        """The last children of a finished level (drawn when not collapsed)."""
+        children = parent.children
+        shown = max(self.options.keep_completed + self.options.keep_failed, 1)
+        _, tail = levels_after(children, max(len(children) - shown, 0))
+        hidden = len(children) - len(tail)
+        return tail, (f"{hidden:,} earlier" if hidden > 0 else "")
+
+    def count_row(self, branch: str, text: str) -> None:
+        self.budget -= 1
+        self.table.add_row(_cell(Text.assemble((branch, "dim"), (text, "dim green"))))
 
     def level_row(self, level: ProgressLevel, branch: str) -> None:
+        self.budget -= 1
         status = level.status
         name = Text.assemble(
             (branch, "dim"),
             _icon(status, self.frame),
             " ",
-            (level.name or level.level_id, "bold" if status is ProgressStatus.RUNNING else ""),
+            (
+                clip(level.name or level.level_id),
+                "bold" if status is ProgressStatus.RUNNING else "",
+            ),
         )
-        fraction = level_fraction(level)
-        done, total = level_counts(level)
+        fraction, done, total = self._numbers(level)
         count = f"{fmt_amount(done)}/{fmt_amount(total)}" if total else ""
         if status is ProgressStatus.FAILED:
-            detail = Text(f"{level.error or 'failed'}", style="red")
+            detail = Text(clip(level.error or "failed"), style="red")
         elif status is ProgressStatus.CANCELLED:
-            detail = Text(level.message or "cancelled", style="yellow")
+            detail = Text(clip(level.message or "cancelled"), style="yellow")
         else:
-            detail = Text(level.message or "", style="dim")
-        eta = level_eta(level)
+            detail = Text(clip(level.message or ""), style="dim")
+        eta = None
+        if status is ProgressStatus.RUNNING and fraction is not None and 0.0 < fraction < 1.0:
+            eta = level.get_elapsed_seconds() * (1.0 - fraction) / fraction
+        elapsed = level.get_elapsed_seconds()
+        rate = done / elapsed if total and done > 0 and elapsed >= 0.2 else None
         self.table.add_row(
             _cell(name),
             render_bar(fraction, self.options.bar_width, _BAR_STYLES.get(status, "cyan")),
             count,
             "" if fraction is None else f"{fraction * 100:5.1f}%",
-            fmt_rate(level_rate(level)) if total else "",
+            fmt_rate(rate),
             f"eta {fmt_duration(eta)}" if eta else "",
-            fmt_duration(level.get_elapsed_seconds()),
+            fmt_duration(elapsed),
             _cell(detail),
         )
 
+    def _numbers(self, level: ProgressLevel) -> tuple[float | None, float, float]:
+        """``(fraction, done, total)`` of a row, without visiting every child.
+
+        A running level's children come settled from the tally; a finished
+        level with a huge number of children shows its own counters only.
+        """
+        children = level.children
+        if level.status is ProgressStatus.RUNNING:
+            if not children:
+                if not level.total:
+                    return None, float(level.current), 0.0
+                return level_fraction(level), float(level.current), float(level.total)
+            fraction = self.tally.fraction(level)
+            if level.current:
+                return fraction, float(level.current), float(level.total)
+            view = self.tally.children(level)
+            done = float(view.counts.get("completed", 0))
+            return fraction, done, float(max(level.total, view.total))
+        if len(children) > _FINISHED_KIDS:
+            own = level.current / level.total if level.total > 0 else 0.0
+            if level.status is ProgressStatus.COMPLETED:
+                own = 1.0
+            return min(own, 1.0), float(level.current), float(level.total)
+        done, total = level_counts(level)
+        return level_fraction(level), done, total
+
 
 def render_state(state: ProgressState, options: TreeOptions | None = None) -> Table:
-    """The operation line and its tree of levels, as one rich table."""
+    """The operation line and a bounded tree of its levels, as one rich table."""
     options = options or TreeOptions()
     frame = options.spinner_frame
     if frame is None:
         frame = int(time.monotonic() * 10)
-    builder = _Builder(options, frame)
+    builder = _Builder(options, frame, tally_of(state))
     builder.operation_row(state)
-    levels = state.levels
-    roots = [levels[i] for i in list(state.root_level_ids) if i in levels]
-    builder.level_rows(roots, "")
+    builder.level_rows(None, "")
+    if builder.skipped:
+        builder.table.add_row(
+            _cell(Text(f"… {builder.skipped:,} more rows (max_rows={options.max_rows})", "dim"))
+        )
     return builder.table
 
 
