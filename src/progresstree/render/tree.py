@@ -19,7 +19,7 @@ them.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rich.console import Group, RenderableType
@@ -127,6 +127,10 @@ _PENDING_SHOWN = 3  # pending children drawn per parent; the others are counted
 _FINISHED_KIDS = 1000  # children a finished row may look at for its own numbers
 
 
+def _last(items: Sequence[ProgressLevel], count: int) -> list[ProgressLevel]:
+    return list(items[max(len(items) - count, 0) :]) if count > 0 else []
+
+
 def _plural_counts(parts: list[tuple[int, str]]) -> str:
     return " · ".join(f"{count:,} {what}" for count, what in parts if count)
 
@@ -174,12 +178,8 @@ class _Builder:
         running = [kid for kid in view.open if kid.status is ProgressStatus.RUNNING]
         pending = [kid for kid in view.open if kid.status is not ProgressStatus.RUNNING]
         shown_pending = pending[:_PENDING_SHOWN]
-        failed = list(view.failed[len(view.failed) - max(options.keep_failed, 0) :])
-        done = list(view.done[len(view.done) - max(options.keep_completed, 0) :])
-        if not options.keep_failed:
-            failed = []
-        if not options.keep_completed:
-            done = []
+        failed = _last(view.failed, options.keep_failed)
+        done = _last(view.done, options.keep_completed)
         counts = view.counts
         hidden_failed = counts.get("failed", 0) + counts.get("cancelled", 0) - len(failed)
         line = _plural_counts(
