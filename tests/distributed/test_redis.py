@@ -206,7 +206,12 @@ def test_watch_json_prints_one_event_per_line(redis_server: RedisServer) -> None
     assert lines[-1]["event"] == "completed"
     assert {line["operation_id"] for line in lines} == {op.operation_id}
     assert lines[-1]["name"] == "Job"
-    assert lines[-1]["state"]["levels"]["1"]["status"] == "completed"
+    assert lines[-1]["operation"]["status"] == "completed"
+    merged: dict[str, dict[str, object]] = {}
+    for line in lines:  # deltas: later lines update earlier ones
+        merged.update(line["levels"])
+    assert merged["1"]["status"] == "completed"
+    assert merged["1"]["name"] == "s"
 
 
 def test_watch_plain_shows_the_job(redis_server: RedisServer) -> None:

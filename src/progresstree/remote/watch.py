@@ -1,7 +1,10 @@
 """``progresstree watch URL``: the live merged tree of a job published to Redis.
 
-``--json`` prints one JSON object per event and line
-(``{"event", "operation_id", "name", "state"}``), flushed per line;
+``--json`` prints one JSON object per event and line, flushed per line:
+``{"event", "operation_id", "name", "operation", "levels"}`` where
+``operation`` is the operation's own fields (no levels) and ``levels`` only
+the levels that are new, changed or ended since the previous line of that
+operation (a delta: applying the lines in order rebuilds the tree);
 ``--plain`` prints readable lines for logs; the default is the live rich tree
 on a terminal and plain lines otherwise. ``--exit-when-idle`` returns once the
 stream is caught up and no operation is running (for scripts).
@@ -15,32 +18,95 @@ import sys
 import threading
 import time
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, TextIO
 
-from ..models import ProgressState
+from .._changes import ChangeCursor
+from .._json import json_safe
+from ..models import ProgressLevel, ProgressState
 from ..store import ProgressEventStore
 from ._url import check_url
 
 __all__ = ["JsonEventWriter", "main"]
 
+_TERMINAL = frozenset({"completed", "failed", "cancelled"})
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _operation_fields(state: ProgressState) -> dict[str, Any]:
+    return {
+        "operation_type": state.operation_type,
+        "status": state.status.value,
+        "started_at": _iso(state.started_at),
+        "completed_at": _iso(state.completed_at),
+        "elapsed_seconds": state.get_elapsed_seconds(),
+        "error": state.error,
+        "total": state.total,
+        "current": state.current,
+        "message": state.message,
+        "metadata": json_safe(state.metadata),
+        "overall_progress": state.get_overall_progress(),
+    }
+
+
+def _level_fields(level: ProgressLevel) -> dict[str, Any]:
+    return {
+        "level_type": level.level_type,
+        "name": level.name,
+        "status": level.status.value,
+        "current": level.current,
+        "total": level.total,
+        "percentage": level.percentage,
+        "message": level.message,
+        "started_at": _iso(level.started_at),
+        "completed_at": _iso(level.completed_at),
+        "elapsed_seconds": level.get_elapsed_seconds(),
+        "error": level.error,
+        "parent_id": level.parent_id,
+        "metadata": json_safe(level.metadata),
+    }
+
 
 class JsonEventWriter:
-    """A listener writing ``{"event", "operation_id", "name", "state"}`` lines."""
+    """A listener writing one delta line per event (see the module docstring).
+
+    A change cursor per operation (``_changes.py``) finds what changed, so a
+    line costs the levels it carries, not the size of the tree.
+    """
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self._lock = threading.Lock()
+        self._cursors: dict[str, tuple[ProgressState, ChangeCursor]] = {}
+
+    def record(self, event: str, state: ProgressState) -> dict[str, Any]:
+        """The object written for one event (advances this writer's cursor)."""
+        op_id = state.operation_id
+        entry = self._cursors.get(op_id)
+        if entry is None or entry[0] is not state:
+            entry = self._cursors[op_id] = (state, ChangeCursor())
+        found = entry[1].poll(state)
+        if event in _TERMINAL:
+            del self._cursors[op_id]
+        levels = {
+            level.level_id: _level_fields(level)
+            for level in (*found.ended, *found.changed, *found.new)
+        }
+        operation = _operation_fields(state)
+        return {
+            "event": event,
+            "operation_id": op_id,
+            "name": state.name,
+            "operation": operation,
+            "levels": levels,
+        }
 
     def __call__(self, event: str, state: ProgressState) -> None:
-        line = json.dumps(
-            {
-                "event": event,
-                "operation_id": state.operation_id,
-                "name": state.name,
-                "state": state.to_dict(),
-            }
-        )
         with self._lock:
+            line = json.dumps(self.record(event, state))
             self._stream.write(line + "\n")
             self._stream.flush()
 
