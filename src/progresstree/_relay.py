@@ -110,6 +110,8 @@ class Relay:
     def __init__(self, source: str | None = None) -> None:
         self.source = source or new_source_id()
         self._dirty: dict[str, ProgressState] = {}
+        # The store parks ``updated`` states here directly (listeners.py).
+        self.parked = self._dirty
         self._tracks: dict[str, _Track] = {}
         self._instances = 0
         self._lock = threading.Lock()

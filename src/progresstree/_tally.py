@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["Tally", "levels_after", "tally_of"]
 
 _RECENT = 16  # finished levels remembered per parent (for the bounded tree)
+_OPEN = frozenset({"running", "pending"})
 
 
 def levels_after(children: Mapping[str, ProgressLevel], seen: int) -> tuple[int, list[Any]]:
@@ -84,16 +85,37 @@ class Tally:
             for kid in node.open:
                 self._drop(kid)
 
-    def _settle(self, node: _Node, new: Iterable[ProgressLevel]) -> _Node:
+    def _settle(self, node: _Node, new: Sequence[ProgressLevel]) -> _Node:
+        """Count the open and new children that ended; keep the others open.
+
+        A child counts by its status, the first field its end writes (the
+        old recount read the same field): a terminal status never changes.
+        """
+        nodes = self._nodes
         still: list[ProgressLevel] = []
-        for kid in (*node.open, *new):
-            if kid.is_finished:
-                status = kid.status.value
-                node.counts[status] = node.counts.get(status, 0) + 1
-                (node.done if status == "completed" else node.failed).append(kid)
-                self._drop(kid)
-            else:
-                still.append(kid)
+        done: list[ProgressLevel] = []
+        failed: list[ProgressLevel] = []
+        for group in (node.open, new):
+            for kid in group:
+                status = kid.status
+                if status == "completed":
+                    done.append(kid)
+                elif status in _OPEN:
+                    still.append(kid)
+                else:
+                    failed.append(kid)
+        counts = node.counts
+        if done:
+            counts["completed"] += len(done)
+            node.done.extend(done[-_RECENT:])
+        if failed:
+            for kid in failed:
+                counts[kid.status.value] = counts.get(kid.status.value, 0) + 1
+            node.failed.extend(failed[-_RECENT:])
+        if nodes:
+            for kid in (*done, *failed):
+                if id(kid) in nodes:
+                    self._drop(kid)
         node.open = still
         return node
 
@@ -119,7 +141,7 @@ class Tally:
         return self._settle(node, new)
 
     def _fraction(self, level: ProgressLevel) -> float:
-        status = level.status.value
+        status = level.status
         if status != "running":
             return 0.0 if status == "pending" else 1.0
         total = level.total
@@ -142,7 +164,7 @@ class Tally:
             done = float(finished)
             running = 0
             for level in node.open:
-                if level.status.value == "running":
+                if level.status == "running":
                     running += 1
                     done += self._fraction(level)
             return dict(node.counts), done, running, finished + len(node.open)

@@ -12,7 +12,10 @@ in a subscription object that
   per operation: at most one per interval, always the newest state, and a
   background flusher delivers the newest state of an operation that went
   quiet, within twice the interval. ``started`` and terminal events are
-  always delivered at once, in order.
+  always delivered at once, in order;
+* for listeners that collect on their own schedule (a relay's ticker), parks
+  ``updated`` events straight into the listener's own ``parked`` dict: one
+  dict store per event, no call, no lock, no flusher thread.
 
 Callbacks run outside the store's lock, so they may call any store API.
 """
@@ -29,7 +32,13 @@ from ._logging import logger
 if TYPE_CHECKING:
     from .models import ProgressState
 
-__all__ = ["Listener", "Subscription", "ThrottledSubscription"]
+__all__ = [
+    "Listener",
+    "ParkedSubscription",
+    "Subscription",
+    "ThrottledSubscription",
+    "subscribe",
+]
 
 Listener = Callable[[str, "ProgressState"], object]
 _UPDATED = "updated"
@@ -149,3 +158,33 @@ class ThrottledSubscription(Subscription):
         """Stop the flusher thread (what is still parked is dropped)."""
         self._closed = True
         self._wake.set()
+
+
+class ParkedSubscription(ThrottledSubscription):
+    """A listener that reads parked states itself: ``updated`` is one dict store.
+
+    The listener exposes ``parked`` (operation id -> newest state), which it
+    drains on its own schedule; the store writes ``updated`` events into it
+    inline (see ``ProgressEventStore._updated``). ``started`` and terminal
+    events are delivered as calls, as for any throttled listener.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, callback: Listener, parked: dict[str, ProgressState]) -> None:
+        super().__init__(callback, 0.0)
+        self._pending = parked
+        self._armed = True  # never starts a flusher: the listener collects
+
+    def _arm(self) -> None:
+        return None
+
+
+def subscribe(callback: Listener, min_interval: float) -> Subscription:
+    """The subscription that delivers to ``callback`` (see the module docstring)."""
+    parked = getattr(callback, "parked", None)
+    if isinstance(parked, dict):
+        return ParkedSubscription(callback, parked)
+    if min_interval > 0:
+        return ThrottledSubscription(callback, min_interval)
+    return Subscription(callback)

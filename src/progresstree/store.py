@@ -25,7 +25,7 @@ from ._clock import monotonic as _monotonic
 from ._logging import logger
 from ._validate import check_amount, check_increment, check_text, check_update
 from .errors import LevelEndedError, OperationCancelled
-from .listeners import Listener, Subscription, ThrottledSubscription
+from .listeners import Listener, Subscription, ThrottledSubscription, subscribe
 from .models import (
     CANCELLED,
     COMPLETED,
@@ -84,17 +84,15 @@ class ProgressEventStore:
         """Call ``callback(event_type, state)`` on every event.
 
         With ``min_interval > 0``, ``updated`` events are coalesced per
-        operation (at most one per interval, always the newest state).
+        operation (at most one per interval, always the newest state). A
+        callback with a ``parked`` dict collects ``updated`` states from it
+        itself (see ``listeners.py``).
         """
         if not callable(callback):
             msg = f"callback must be callable, got {callback!r}"
             raise TypeError(msg)
         check_amount("min_interval", min_interval)
-        sub = (
-            ThrottledSubscription(callback, float(min_interval))
-            if min_interval > 0
-            else Subscription(callback)
-        )
+        sub = subscribe(callback, float(min_interval))
         with self._lock:
             self._registry.append((callback, sub))
             self._set_listeners((*self._listeners, sub))

@@ -92,3 +92,37 @@ def test_record_describes_the_last_level_touched(progress: progresstree.Progress
     assert record["percentage"] == 25.0
     assert record["message"] == "one"
     assert record["timestamp"].endswith("+00:00")
+
+
+def test_a_flush_costs_the_changes_not_the_tree(
+    progress: progresstree.ProgressContext, monkeypatch: Any
+) -> None:
+    """Overall progress once per flush; level lines only for what changed."""
+    listener = progresstree.render.JsonLinesListener(io.StringIO())
+    with progress.setlist_processing("s", "Big") as op:
+        for index in range(20_000):
+            with op.song(index, f"song {index}"):
+                pass
+        first = listener.records("updated", op.state)
+        assert len(first) == 2 * 20_000 + 1  # each song's start and end, then the event
+        calls = []
+        original = progresstree.ProgressState.get_overall_progress
+
+        def counting(state: progresstree.ProgressState) -> dict[str, Any]:
+            calls.append(1)
+            return original(state)
+
+        monkeypatch.setattr(progresstree.ProgressState, "get_overall_progress", counting)
+        with op.song("late", "late song"):
+            records = listener.records("updated", op.state)
+        assert [(r["scope"], r["event"], r["level_id"]) for r in records] == [
+            ("level", "started", "late"),
+            ("operation", "updated", "late"),
+        ]
+        assert len(calls) == 1
+        records = listener.records("updated", op.state)
+        assert [(r["scope"], r["event"]) for r in records] == [
+            ("level", "completed"),
+            ("operation", "updated"),
+        ]
+        assert records[-1]["overall_percentage"] == 100.0

@@ -85,3 +85,23 @@ def test_default_store_is_the_global_one() -> None:
     console, _ = _console()
     view = LiveRenderer(console=console)
     assert view.store is progresstree.get_progress_store()
+
+
+def test_a_frame_of_a_huge_flat_job_stays_a_screenful(
+    progress: progresstree.ProgressContext,
+) -> None:
+    console, _ = _console()
+    renderer = LiveRenderer(progress.store, console=console)
+    with progress.setlist_processing("s", "Flat") as op:
+        for index in range(30_000):
+            with op.song(index, f"song {index}"):
+                pass
+        renderer("updated", op.state)
+        text_of(renderer.renderable())  # the first frame settles what exists
+        with op.song("now", "now playing"):
+            renderer("updated", op.state)
+            text = text_of(renderer.renderable())
+    lines = text.splitlines()
+    assert len(lines) <= renderer.options.max_rows + 2
+    assert "now playing" in lines[1]
+    assert "+ 29,997 completed" in lines[-1]

@@ -61,6 +61,7 @@ class RedisPublisher:
         self.dropped = 0
         self._relay = Relay()
         self._dirty = self._relay._dirty
+        self.parked = self._dirty  # the store parks updates here (listeners.py)
         self._client = redis.Redis.from_url(
             url, socket_timeout=1.0, socket_connect_timeout=1.0, health_check_interval=0
         )

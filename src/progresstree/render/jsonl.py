@@ -17,7 +17,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from .._json import json_safe
+from .._json import safe_repr
 from ..models import ProgressLevel, ProgressState
 from ._transitions import TransitionTracker
 
@@ -137,7 +137,10 @@ class JsonLinesListener:
         with self._lock:
             records = self.records(event, state)
             out = self.stream or sys.stdout
-            out.write("".join(json.dumps(json_safe(r)) + "\n" for r in records))
+            # Every field is a str, a number or None already; an odd value
+            # (a level_type that is not a str) is written as its repr.
+            dumps = json.dumps
+            out.write("".join([dumps(r, default=safe_repr) + "\n" for r in records]))
             out.flush()
 
     def records(self, event: str, state: ProgressState) -> list[dict[str, Any]]:

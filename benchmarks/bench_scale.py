@@ -1,0 +1,269 @@
+"""Scale benchmark: what a level, a listener and a reader cost as a job grows.
+
+Rows at 1e3, 1e5 and 1e6 levels, flat (every level a root) and nested
+(songs of 100 levels: a song holding 99 actions), string ids:
+
+* per-level enter+exit, and its ratio to the 1e3 figure (target <= 1.3x);
+* job time with each listener attached (JSON lines, plain lines, the live
+  tree, a relay as the process-pool and Redis publishers use it) over the
+  same job with none, as the median of paired ratios (target <= 1.3x);
+* one live refresh and one JSON-lines flush on a tree of 1e5 flat levels
+  (targets <= 10 ms and <= 1 ms);
+* memory and GC: bytes retained per finished level in a nested tree
+  (target <= 400 B) and the time of a full ``gc.collect()`` with them alive.
+
+Wall-clock figures on a shared machine move between runs; every ratio here
+is taken inside one run, each measurement next to its anchor (alternating
+rounds, median of the paired ratios).
+
+    .venv/bin/python benchmarks/bench_scale.py                # all sizes
+    .venv/bin/python benchmarks/bench_scale.py --sizes 1e3 1e5
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import io
+import json
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Iterator
+from typing import Any
+
+from rich.console import Console
+
+import progresstree.render
+from progresstree import ProgressEventStore, get_progress_context
+from progresstree._relay import Relay, Ticker
+from progresstree.render import JsonLinesListener, LiveRenderer
+
+SONG = 100  # levels per song in the nested shape (the song and 99 actions)
+
+
+def run_job(store: ProgressEventStore, n: int, nested: bool) -> float:
+    """Seconds to run one operation of ``n`` levels in ``store``, its exit included.
+
+    The exit counts: it delivers the terminal event, on which a line-writing
+    listener writes what it still owes (the tracked code waits for that).
+    """
+    progress = get_progress_context(store)
+    start = time.perf_counter()
+    with progress.operation("bench") as op:
+        if nested:
+            songs = n // SONG
+            for i in range(songs):
+                with op.song(f"song-{i}", "Song") as song:
+                    action = song.action
+                    for j in range(SONG - 1):
+                        with action(f"action-{j}", "Action"):
+                            pass
+        else:
+            level = op.level
+            for i in range(n):
+                with level("item", f"item-{i}", "Item"):
+                    pass
+    return time.perf_counter() - start
+
+
+def per_level_us(n: int, nested: bool, repeat: int) -> float:
+    """Median microseconds per level of ``repeat`` fresh jobs of ``n`` levels."""
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        times.append(run_job(ProgressEventStore(), n, nested) / n * 1e6)
+    return statistics.median(times)
+
+
+# -- listeners ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def attach(kind: str, store: ProgressEventStore) -> Iterator[None]:
+    """The listener ``kind`` attached to ``store`` as the library attaches it."""
+    sink = open(os.devnull, "w")  # noqa: SIM115
+    try:
+        if kind == "json":
+            with progresstree.render.json_lines(store, sink):
+                yield
+        elif kind == "plain":
+            with progresstree.render.plain(store, sink):
+                yield
+        elif kind == "live":
+            console = Console(file=sink, force_terminal=True, width=120)
+            with LiveRenderer(store, console=console):
+                yield
+        elif kind == "relay":
+            relay = Relay()
+            store.add_callback(relay)  # as the publishers do
+
+            def pump() -> None:
+                records = relay.collect()
+                if records:
+                    json.dumps(records)
+
+            ticker = Ticker(pump, 0.05, "bench-relay")
+            try:
+                yield
+            finally:
+                ticker.stop(5.0)
+                pump()
+                store.remove_callback(relay)
+        else:
+            yield
+    finally:
+        sink.close()
+
+
+def listener_ratio(kind: str, n: int, nested: bool, pairs: int) -> tuple[float, float]:
+    """``(median ratio, median seconds without)``: jobs with vs without ``kind``."""
+    ratios, bare = [], []
+    for _ in range(pairs):
+        gc.collect()
+        without = run_job(ProgressEventStore(), n, nested)
+        gc.collect()
+        store = ProgressEventStore()
+        with attach(kind, store):
+            with_ = run_job(store, n, nested)
+        ratios.append(with_ / without)
+        bare.append(without)
+    return statistics.median(ratios), statistics.median(bare)
+
+
+# -- single reads --------------------------------------------------------------------------
+
+
+def _filled(n: int) -> tuple[Any, Any]:
+    store = ProgressEventStore()
+    op = get_progress_context(store).operation("bench", "Bench").__enter__()
+    level = op.level
+    for i in range(n):
+        with level("item", f"item-{i}", "Item"):
+            pass
+    return store, op
+
+
+def live_refresh_ms(n: int, repeat: int = 30) -> float:
+    """Median ms to build and draw one frame of the live tree of ``n`` flat levels."""
+    store, op = _filled(n)
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    renderer = LiveRenderer(store, console=console)
+    renderer("started", op.state)
+    console.print(renderer.renderable())  # the first frame settles the tree once
+    times = []
+    for i in range(repeat):
+        with op.level("item", f"extra-{i}", "Extra"):
+            renderer("updated", op.state)
+            console.file = io.StringIO()
+            start = time.perf_counter()
+            console.print(renderer.renderable())
+            times.append(time.perf_counter() - start)
+    op.__exit__(None, None, None)
+    return statistics.median(times) * 1e3
+
+
+def json_flush_ms(n: int, repeat: int = 200) -> float:
+    """Median ms of one JSON-lines flush (one level changed) on ``n`` flat levels."""
+    _store, op = _filled(n)
+    listener = JsonLinesListener(io.StringIO())
+    listener("started", op.state)  # the first flush reports what exists
+    times = []
+    for i in range(repeat):
+        with op.level("item", f"extra-{i}", "Extra"):
+            pass
+        listener.stream = io.StringIO()
+        start = time.perf_counter()
+        listener("updated", op.state)
+        times.append(time.perf_counter() - start)
+    op.__exit__(None, None, None)
+    return statistics.median(times) * 1e3
+
+
+def memory_and_gc(n: int) -> tuple[float, float, float]:
+    """Bytes retained per finished nested level; full collection ms with and without them."""
+    gc.collect()
+    start = time.perf_counter()
+    gc.collect()
+    empty_ms = (time.perf_counter() - start) * 1e3
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    store = ProgressEventStore()
+    run_job(store, n, nested=True)
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    start = time.perf_counter()
+    gc.collect()
+    full_ms = (time.perf_counter() - start) * 1e3
+    del store
+    return (after - before) / n, full_ms, empty_ms
+
+
+# -- table ----------------------------------------------------------------------------------
+
+
+def _size(text: str) -> int:
+    return int(float(text))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["1e3", "1e5", "1e6"], type=str)
+    parser.add_argument("--pairs", type=int, default=3, help="paired rounds per listener row")
+    parser.add_argument(
+        "--listeners", nargs="+", default=["json", "plain", "live", "relay"], type=str
+    )
+    args = parser.parse_args()
+    sizes = [_size(s) for s in args.sizes]
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
+    print()
+    print(
+        "| shape | levels | enter+exit µs/level | vs 1e3 | "
+        + " | ".join(f"{kind} / none" for kind in args.listeners)
+        + " |"
+    )
+    print("| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in args.listeners) + " |")
+    for nested in (False, True):
+        for n in sizes:
+            repeat = max(3, min(101, 1_000_000 // n))
+            # The 1e3 anchor is measured again next to each size (paired).
+            ratios = []
+            figures = []
+            for _ in range(3 if n >= 100_000 else 1):
+                anchor = per_level_us(1_000, nested, 51)
+                figure = per_level_us(n, nested, max(1, repeat // 3))
+                ratios.append(figure / anchor)
+                figures.append(figure)
+            figure = statistics.median(figures)
+            ratio = statistics.median(ratios) if n != 1_000 else 1.0
+            cells = []
+            for kind in args.listeners:
+                value, _ = listener_ratio(kind, n, nested, args.pairs if n < 1e6 else 2)
+                cells.append(f"{value:.2f}x")
+            shape = "nested" if nested else "flat"
+            print(
+                f"| {shape} | {n:,} | {figure:.3f} | {ratio:.2f}x | " + " | ".join(cells) + " |",
+                flush=True,
+            )
+    print()
+    live = live_refresh_ms(100_000)
+    flush = json_flush_ms(100_000)
+    print(f"| one live refresh, 1e5 flat levels | {live:.2f} ms | target <= 10 ms |")
+    print(f"| one JSON-lines flush, 1e5 flat levels | {flush:.3f} ms | target <= 1 ms |")
+    biggest = max(sizes)
+    per_level, full_ms, empty_ms = memory_and_gc(biggest)
+    print(
+        f"| memory per finished nested level ({biggest:,}) | {per_level:.0f} B | target <= 400 B |"
+    )
+    print(
+        f"| full gc.collect() with {biggest:,} finished levels retained | {full_ms:.1f} ms "
+        f"| empty heap: {empty_ms:.1f} ms |"
+    )
+
+
+if __name__ == "__main__":
+    main()
