@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import _clock
+from ._gcrelief import operation_ended, operation_started
 from .models import PENDING, ProgressLevel, ProgressState, ProgressStatus, SnapshotDict
 from .store import ProgressEventStore, _close_open
 
@@ -122,6 +123,7 @@ class Replica:
         state.start()
         self.store._active[op_id] = state
         self._states[op_id] = state
+        operation_started()
         return state
 
     def _target(
@@ -202,6 +204,7 @@ class Replica:
         if store._active.get(state.operation_id) is state:
             del store._active[state.operation_id]
             store._history.append(state)
+            operation_ended()
         self._forget(state.operation_id)
         events.append((_EVENT[status.value], state))
 

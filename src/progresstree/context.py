@@ -337,7 +337,7 @@ class LevelContext(ProgressLevel, LevelHandle):
         self._store = parent._store
         self._parent = parent
         self._state = self._level = self._token = None
-        self._local = level_id
+        self._local = level_id is None  # a generated id (no reference kept: memory)
         self.level_id = "" if level_id is None else str(level_id)
         self.level_type = level_type
         self.name = name if type(name) is str else str(name)
@@ -369,13 +369,13 @@ class LevelContext(ProgressLevel, LevelHandle):
         # the parent's end is checked again afterwards.
         if record is None:
             full_id = self.level_id
-            if self._local is None:
+            if self._local:
                 full_id = self.level_id = str(state._next_seq(None))
         else:
             if record._children is None:
                 store._first_children(record)
             parent_id = self.parent_id = record.level_id
-            local = self.level_id if self._local is not None else state._next_seq(parent_id)
+            local = state._next_seq(parent_id) if self._local else self.level_id
             full_id = self.level_id = f"{parent_id}:{local}"
         self.status = RUNNING
         self._started = _monotonic()

@@ -22,6 +22,7 @@ from collections import deque
 from typing import Any
 
 from ._clock import monotonic as _monotonic
+from ._gcrelief import operation_ended, operation_started
 from ._logging import logger
 from ._validate import check_amount, check_increment, check_text, check_update
 from .errors import LevelEndedError, OperationCancelled
@@ -171,6 +172,7 @@ class ProgressEventStore:
                 raise ValueError(msg)
             state.start()
             self._active[op_id] = state
+        operation_started()  # GC relief while jobs run (_gcrelief.py)
         if self._listeners:
             self._emit("started", state)
         return state
@@ -221,6 +223,7 @@ class ProgressEventStore:
             if self._active.get(state.operation_id) is state:
                 del self._active[state.operation_id]
                 self._history.append(state)
+        operation_ended()  # GC relief while jobs run (_gcrelief.py)
         if self._listeners:
             self._emit(_TERMINAL_EVENT[status], state)
         return True

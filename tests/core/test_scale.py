@@ -252,3 +252,54 @@ def test_a_repeated_id_costs_the_same_the_ten_thousandth_time() -> None:
     assert "same#22000" in op.state.levels
     # Linear probing made the late batch ~20x slower than the early one.
     assert late < early * 5
+
+
+# -- retained levels and the cyclic GC ---------------------------------------------------
+
+_GC_SCRIPT = """
+import gc, time
+from progresstree import ProgressEventStore, get_progress_context
+OWN = %s
+if OWN:
+    keep = [[i] for i in range(1000)]
+    gc.freeze()
+own = gc.get_freeze_count()
+store = ProgressEventStore()
+with get_progress_context(store).operation("job") as op:
+    for index in range(200_000):
+        with op.level("item", f"item-{index}", "I"):
+            pass
+    gc.collect()
+    during = gc.get_freeze_count()
+    start = time.perf_counter(); gc.collect(); frozen_walk = time.perf_counter() - start
+after = gc.get_freeze_count()
+start = time.perf_counter(); gc.collect(); full_walk = time.perf_counter() - start
+print(own, during, after, frozen_walk < full_walk, len(store.get_history()[0].levels))
+"""
+
+
+def _gc_run(own_freeze: bool) -> list[str]:
+    import subprocess
+    import sys
+
+    code = _GC_SCRIPT % own_freeze
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return result.stdout.split()
+
+
+def test_levels_retained_by_a_running_job_are_frozen_then_handed_back() -> None:
+    own, during, after, quicker, kept = _gc_run(own_freeze=False)
+    assert own == "0"
+    assert int(during) >= 100_000  # slow full collections during the job froze them
+    assert after == "0"  # the last running operation ended: handed back
+    assert quicker == "True"  # a frozen heap is walked faster
+    assert kept == "200000"
+
+
+def test_an_application_s_own_freeze_is_left_alone() -> None:
+    own, during, after, _, kept = _gc_run(own_freeze=True)
+    assert int(own) > 0
+    assert during == after == own  # neither frozen further nor unfrozen for it
+    assert kept == "200000"
