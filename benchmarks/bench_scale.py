@@ -12,9 +12,12 @@ Rows at 1e3, 1e5 and 1e6 levels, flat (every level a root) and nested
 * memory and GC: bytes retained per finished level in a nested tree
   (target <= 400 B) and the time of a full ``gc.collect()`` with them alive.
 
-Wall-clock figures on a shared machine move between runs; every ratio here
-is taken inside one run, each measurement next to its anchor (alternating
-rounds, median of the paired ratios).
+Times are CPU seconds of the whole process (``time.process_time``: every
+thread, listeners' flusher and refresh threads included). With the GIL that
+is close to wall time on an idle machine, but other processes on a shared
+machine do not inflate it. Every ratio is taken inside one run, each
+measurement next to its anchor (alternating rounds, median of the paired
+ratios).
 
     .venv/bin/python benchmarks/bench_scale.py                # all sizes
     .venv/bin/python benchmarks/bench_scale.py --sizes 1e3 1e5
@@ -52,7 +55,7 @@ def run_job(store: ProgressEventStore, n: int, nested: bool) -> float:
     listener writes what it still owes (the tracked code waits for that).
     """
     progress = get_progress_context(store)
-    start = time.perf_counter()
+    start = time.process_time()
     with progress.operation("bench") as op:
         if nested:
             songs = n // SONG
@@ -67,7 +70,7 @@ def run_job(store: ProgressEventStore, n: int, nested: bool) -> float:
             for i in range(n):
                 with level("item", f"item-{i}", "Item"):
                     pass
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def per_level_us(n: int, nested: bool, repeat: int) -> float:
@@ -148,7 +151,7 @@ def _filled(n: int) -> tuple[Any, Any]:
 
 
 def live_refresh_ms(n: int, repeat: int = 30) -> float:
-    """Median ms to build and draw one frame of the live tree of ``n`` flat levels."""
+    """Median CPU ms to build and draw one frame of the live tree of ``n`` flat levels."""
     store, op = _filled(n)
     console = Console(file=io.StringIO(), force_terminal=True, width=120)
     renderer = LiveRenderer(store, console=console)
@@ -159,15 +162,15 @@ def live_refresh_ms(n: int, repeat: int = 30) -> float:
         with op.level("item", f"extra-{i}", "Extra"):
             renderer("updated", op.state)
             console.file = io.StringIO()
-            start = time.perf_counter()
+            start = time.thread_time()
             console.print(renderer.renderable())
-            times.append(time.perf_counter() - start)
+            times.append(time.thread_time() - start)
     op.__exit__(None, None, None)
     return statistics.median(times) * 1e3
 
 
 def json_flush_ms(n: int, repeat: int = 200) -> float:
-    """Median ms of one JSON-lines flush (one level changed) on ``n`` flat levels."""
+    """Median CPU ms of one JSON-lines flush (one level changed) on ``n`` flat levels."""
     _store, op = _filled(n)
     listener = JsonLinesListener(io.StringIO())
     listener("started", op.state)  # the first flush reports what exists
@@ -176,9 +179,9 @@ def json_flush_ms(n: int, repeat: int = 200) -> float:
         with op.level("item", f"extra-{i}", "Extra"):
             pass
         listener.stream = io.StringIO()
-        start = time.perf_counter()
+        start = time.thread_time()
         listener("updated", op.state)
-        times.append(time.perf_counter() - start)
+        times.append(time.thread_time() - start)
     op.__exit__(None, None, None)
     return statistics.median(times) * 1e3
 
@@ -186,9 +189,9 @@ def json_flush_ms(n: int, repeat: int = 200) -> float:
 def memory_and_gc(n: int) -> tuple[float, float, float]:
     """Bytes retained per finished nested level; full collection ms with and without them."""
     gc.collect()
-    start = time.perf_counter()
+    start = time.thread_time()
     gc.collect()
-    empty_ms = (time.perf_counter() - start) * 1e3
+    empty_ms = (time.thread_time() - start) * 1e3
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     store = ProgressEventStore()
@@ -196,9 +199,9 @@ def memory_and_gc(n: int) -> tuple[float, float, float]:
     gc.collect()
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    start = time.perf_counter()
+    start = time.thread_time()
     gc.collect()
-    full_ms = (time.perf_counter() - start) * 1e3
+    full_ms = (time.thread_time() - start) * 1e3
     del store
     return (after - before) / n, full_ms, empty_ms
 
