@@ -127,6 +127,37 @@ def test_nested_running_path_fraction_matches_the_level_fraction() -> None:
         assert_same(op.state)
 
 
+def test_overall_progress_read_while_threads_enter_and_exit_levels() -> None:
+    import threading
+
+    store = ProgressEventStore()
+    with get_progress_context(store).operation("job") as op:
+        stop = threading.Event()
+        seen: list[int] = []
+
+        def reader() -> None:
+            while not stop.is_set():
+                seen.append(op.state.get_overall_progress()["completed"])
+
+        def worker(name: str) -> None:
+            for index in range(3_000):
+                with op.song(f"{name}-{index}", "S") as song, song.action("a", "A"):
+                    pass
+
+        threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(3)]
+        watcher = threading.Thread(target=reader)
+        watcher.start()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        stop.set()
+        watcher.join()
+        assert seen == sorted(seen)  # a count never goes back
+        assert_same(op.state)
+        assert op.state.get_overall_progress()["completed"] == 9_000
+
+
 # -- change cursor ------------------------------------------------------------------
 
 
