@@ -213,16 +213,6 @@ class ChildView:
         self.failed = failed  # most recent failed or cancelled, oldest first
 
 
-_tallies: weakref.WeakKeyDictionary[ProgressState, Tally] = weakref.WeakKeyDictionary()
-_tallies_lock = threading.Lock()
-
-
 def tally_of(state: ProgressState) -> Tally:
-    """The tally of ``state``, created on first use and dropped with it."""
-    tally = _tallies.get(state)
-    if tally is None:
-        with _tallies_lock:
-            tally = _tallies.get(state)
-            if tally is None:
-                tally = _tallies[state] = Tally(state)
-    return tally
+    """The tally of ``state`` (owned by the state, so it goes with it)."""
+    return state.tally

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from collections.abc import Iterator, Mapping
 from enum import Enum
 from types import MappingProxyType
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._clock import datetime_to_monotonic, monotonic, monotonic_to_datetime
 from ._json import json_safe
 from ._suffix import claim_suffixed, free_suffixed
-from ._tally import tally_of
+from ._tally import Tally
 from ._validate import check_amount, check_increment, check_text, check_update
 from .errors import LevelEndedError
 
@@ -67,6 +68,7 @@ FAILED = ProgressStatus.FAILED
 CANCELLED = ProgressStatus.CANCELLED
 _TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED})
 _EMPTY: Mapping[Any, Any] = MappingProxyType({})
+_TALLY_LOCK = threading.Lock()
 
 
 class SnapshotDict(dict[_K, _V]):
@@ -458,6 +460,7 @@ class ProgressState(_Timed):
         "_dups",
         "_seq",
         "_started",
+        "_tally",
         "_total",
         "current",
         "error",
@@ -501,6 +504,7 @@ class ProgressState(_Timed):
         self._cancel_requested = False
         self._seq: dict[str | None, Iterator[int]] = {}
         self._dups: dict[str, int] = {}  # last #n suffix per repeated full id
+        self._tally: Tally | None = None
 
     # -- derived fields ---------------------------------------------------
 
@@ -508,6 +512,23 @@ class ProgressState(_Timed):
     def total(self) -> int | float:
         """The declared number of root levels (``set_total``)."""
         return self._total
+
+    @property
+    def tally(self) -> Tally:
+        """Settled per-status counts of the tree (see ``_tally.py``), made on first use.
+
+        What ``get_overall_progress()`` and the tree renderer read instead of
+        visiting every level. It belongs to the state (not to a side table
+        keyed by it): the open levels it holds refer back to the state, so a
+        side table would keep every state alive.
+        """
+        tally = self._tally
+        if tally is None:
+            with _TALLY_LOCK:
+                tally = self._tally
+                if tally is None:
+                    tally = self._tally = Tally(self)
+        return tally
 
     @property
     def cancel_requested(self) -> bool:
@@ -645,7 +666,7 @@ class ProgressState(_Timed):
     def get_overall_progress(self) -> dict[str, Any]:
         """Counts of root levels, percentage, elapsed time and ETA (SPEC 2)."""
         # Settled incrementally (see _tally.py): O(running path + new levels).
-        finished, done, running, present = tally_of(self).roots(self)
+        finished, done, running, present = self.tally.roots(self)
         counts = {**finished, "running": running, "pending": 0}
         total = max(self._total, present)
         started = counts["running"] + counts["completed"] + counts["failed"] + counts["cancelled"]

@@ -158,6 +158,21 @@ def test_overall_progress_read_while_threads_enter_and_exit_levels() -> None:
         assert op.state.get_overall_progress()["completed"] == 9_000
 
 
+def test_a_state_that_was_read_is_still_freed_with_its_store() -> None:
+    import gc
+    import weakref
+
+    store = ProgressEventStore()
+    with get_progress_context(store).operation("job") as op:
+        with op.song("s", "S") as song, song.action("a", "A"):
+            op.state.get_overall_progress()  # the tally now holds open levels
+        op.state.get_overall_progress()
+    gone = weakref.ref(op.state)
+    del store, op, song
+    gc.collect()
+    assert gone() is None
+
+
 # -- change cursor ------------------------------------------------------------------
 
 
