@@ -126,3 +126,13 @@ def test_a_flush_costs_the_changes_not_the_tree(
             ("operation", "updated"),
         ]
         assert records[-1]["overall_percentage"] == 100.0
+
+
+def test_an_odd_level_type_is_written_as_its_repr(progress: progresstree.ProgressContext) -> None:
+    out = io.StringIO()
+    with progresstree.render.json_lines(progress.store, out, min_interval=0.0):
+        with progress.setlist_processing("s", "Gig") as op, op.level(object, "x", "odd"):  # type: ignore[arg-type]
+            pass
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    kinds = {line["level_type"] for line in lines if line["scope"] == "level"}
+    assert kinds == {repr(object)}

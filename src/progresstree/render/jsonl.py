@@ -17,7 +17,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from .._json import safe_repr
+from .._json import json_safe
 from ..models import ProgressLevel, ProgressState
 from ._transitions import TransitionTracker
 
@@ -123,6 +123,19 @@ def level_record(
     return record
 
 
+def _line(record: dict[str, Any]) -> str:
+    """One record as a line; an odd value (a non-str level type) goes through json_safe.
+
+    Every field is a str, a number or None already, so the plain (cached)
+    encoder is tried first: walking each record with ``json_safe``, or
+    passing ``default=``, cost more than the encoding itself.
+    """
+    try:
+        return json.dumps(record) + "\n"
+    except (TypeError, ValueError):
+        return json.dumps(json_safe(record)) + "\n"
+
+
 class JsonLinesListener:
     """A store listener writing one JSON object per line to ``stream``."""
 
@@ -137,10 +150,7 @@ class JsonLinesListener:
         with self._lock:
             records = self.records(event, state)
             out = self.stream or sys.stdout
-            # Every field is a str, a number or None already; an odd value
-            # (a level_type that is not a str) is written as its repr.
-            dumps = json.dumps
-            out.write("".join([dumps(r, default=safe_repr) + "\n" for r in records]))
+            out.write("".join([_line(r) for r in records]))
             out.flush()
 
     def records(self, event: str, state: ProgressState) -> list[dict[str, Any]]:
