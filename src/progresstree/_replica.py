@@ -291,10 +291,12 @@ class Replica:
         if level.parent_id is None:
             if level.level_id in state.root_level_ids:
                 state.root_level_ids.remove(level.level_id)
+                state.tally.recount(None)  # the tally only follows appends
             return
         parent = state.levels.get(level.parent_id)
         if parent is not None and parent._children:
             parent._children.pop(level.level_id, None)
+            state.tally.recount(parent)
 
     def _placeholder(self, state: ProgressState, level_id: str) -> ProgressLevel:
         """A pending stand-in for a parent whose record has not arrived yet."""

@@ -154,6 +154,19 @@ class Tally:
             own = max(own, done / max(total, node.seen))
         return 1.0 if own > 1.0 else own
 
+    def recount(self, parent: ProgressLevel | None) -> None:
+        """Forget what was settled below ``parent`` (the roots for None).
+
+        For the rare removal of a child (a merged placeholder moving under
+        its real parent): settling only follows appends, and a removal
+        followed by an append would keep the length it had seen.
+        """
+        with self._lock:
+            if parent is None:
+                self._roots = _Node()
+            else:
+                self._drop(parent)
+
     # -- reading ----------------------------------------------------------------
 
     def roots(self, state: ProgressState) -> tuple[dict[str, int], float, int, int]:

@@ -120,3 +120,39 @@ def test_watch_json_lines_are_deltas_that_rebuild_the_tree() -> None:
     # total written grows linearly (a full state per line grew quadratically).
     assert max(len(line["levels"]) for line in lines) <= 2
     assert len(out.getvalue()) < 300 * 3 * 1_000
+
+
+def test_overall_progress_follows_a_placeholder_moving_under_its_parent() -> None:
+    from progresstree import ProgressState
+
+    hub = ProgressEventStore()
+    replica = Replica(hub)
+    state = hub.start_operation("job")
+    op_id = state.operation_id
+
+    def level(level_id: str, parent: str | None, status: str) -> list[Any]:
+        record = [level_id, "item", level_id, status, 0, 0, None, 1.0, None, None, None, parent]
+        record.append(None)
+        if status == "completed":
+            record[8] = 2.0
+        return ["lv", op_id, record, 1]
+
+    def recount(merged: ProgressState) -> tuple[int, int, int]:
+        roots = [merged.levels[i] for i in merged.root_level_ids]
+        done = sum(1 for lv in roots if lv.status.value == "completed")
+        running = sum(1 for lv in roots if lv.status.value == "running")
+        return len(roots), done, running
+
+    def overall(merged: ProgressState) -> tuple[int, int, int]:
+        got = merged.get_overall_progress()
+        return got["total"], got["completed"], got["running"]
+
+    # A grandchild first: its parent "x:y" waits as a placeholder root.
+    replica.apply("w", [level("x:y:z", "x:y", "running")])
+    assert overall(state) == recount(state) == (1, 0, 0)
+    # "x:y" arrives below "x" (unknown too): it moves under a new placeholder
+    # root "x", so the roots list loses one entry and gains one.
+    replica.apply("w", [level("x:y", "x", "running")])
+    replica.apply("w", [level("x", None, "completed")])
+    assert state.root_level_ids == ["x"]
+    assert overall(state) == recount(state) == (1, 1, 0)
