@@ -19,7 +19,6 @@ children is their count; only running children need their own fraction.
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import deque
 from collections.abc import Mapping, Sequence
 from itertools import islice
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .models import ProgressLevel, ProgressState
 
-__all__ = ["Tally", "levels_after", "tally_of"]
+__all__ = ["ChildView", "Tally", "levels_after"]
 
 _RECENT = 16  # finished levels remembered per parent (for the bounded tree)
 _OPEN = frozenset({"running", "pending"})
@@ -69,10 +68,9 @@ class _Node:
 class Tally:
     """Settled counts of one operation; every method is thread-safe."""
 
-    __slots__ = ("_lock", "_nodes", "_roots", "_state")
+    __slots__ = ("_lock", "_nodes", "_roots")
 
-    def __init__(self, state: ProgressState) -> None:
-        self._state = weakref.ref(state)
+    def __init__(self) -> None:
         self._lock = threading.RLock()
         self._roots = _Node()
         self._nodes: dict[int, _Node] = {}  # by id() of a running level
@@ -187,12 +185,15 @@ class Tally:
         with self._lock:
             return self._fraction(level)
 
-    def children(self, level: ProgressLevel | None) -> ChildView:
+    def __reduce__(self) -> tuple[type[Tally], tuple[()]]:
+        # A copied or pickled state starts counting afresh (a lock cannot be pickled).
+        return (Tally, ())
+
+    def children(self, state: ProgressState, level: ProgressLevel | None) -> ChildView:
         """The settled children of ``level`` (the roots for None), for drawing."""
         with self._lock:
-            state = self._state()
             if level is None:
-                node = self._roots if state is None else self._root_node(state)
+                node = self._root_node(state)
             elif level.is_finished:
                 node = _Node()
             else:
@@ -224,8 +225,3 @@ class ChildView:
         self.counts = counts
         self.done = done  # most recent completed, oldest first
         self.failed = failed  # most recent failed or cancelled, oldest first
-
-
-def tally_of(state: ProgressState) -> Tally:
-    """The tally of ``state`` (owned by the state, so it goes with it)."""
-    return state.tally

@@ -527,7 +527,7 @@ class ProgressState(_Timed):
             with _TALLY_LOCK:
                 tally = self._tally
                 if tally is None:
-                    tally = self._tally = Tally(self)
+                    tally = self._tally = Tally()
         return tally
 
     @property

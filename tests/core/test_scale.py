@@ -173,6 +173,19 @@ def test_a_state_that_was_read_is_still_freed_with_its_store() -> None:
     assert gone() is None
 
 
+def test_a_read_state_still_pickles_and_counts_afresh() -> None:
+    import pickle
+
+    store = ProgressEventStore()
+    state = store.start_operation("job")
+    store.add_level(state.operation_id, "a", "item", "A")
+    store.complete_level(state.operation_id, "a")
+    assert state.get_overall_progress()["completed"] == 1
+    copy = pickle.loads(pickle.dumps(state))
+    assert copy.get_overall_progress()["completed"] == 1
+    assert_same(copy)
+
+
 # -- change cursor ------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .._tally import ChildView, Tally, levels_after, tally_of
+from .._tally import ChildView, Tally, levels_after
 from ..models import ProgressLevel, ProgressState, ProgressStatus
 from ._format import (
     clip,
@@ -138,10 +138,11 @@ def _plural_counts(parts: list[tuple[int, str]]) -> str:
 class _Builder:
     """Adds one row per drawn level, depth first, up to ``options.max_rows``."""
 
-    def __init__(self, options: TreeOptions, frame: int, tally: Tally) -> None:
+    def __init__(self, options: TreeOptions, frame: int, state: ProgressState) -> None:
+        self.state = state
+        self.tally: Tally = state.tally
         self.options = options
         self.frame = frame
-        self.tally = tally
         self.table = _table()
         self.budget = max(options.max_rows, 1)
         self.skipped = 0
@@ -192,7 +193,7 @@ class _Builder:
         return [*running, *shown_pending, *failed, *done], line
 
     def level_rows(self, parent: ProgressLevel | None, prefix: str) -> None:
-        view = self.tally.children(parent)
+        view = self.tally.children(self.state, parent)
         kids, line = self._choose(view)
         if parent is not None and parent.is_finished:
             kids, line = self._finished_children(parent)
@@ -270,7 +271,7 @@ class _Builder:
             fraction = self.tally.fraction(level)
             if level.current:
                 return fraction, float(level.current), float(level.total)
-            view = self.tally.children(level)
+            view = self.tally.children(self.state, level)
             done = float(view.counts.get("completed", 0))
             return fraction, done, float(max(level.total, view.total))
         if len(children) > _FINISHED_KIDS:
@@ -288,7 +289,7 @@ def render_state(state: ProgressState, options: TreeOptions | None = None) -> Ta
     frame = options.spinner_frame
     if frame is None:
         frame = int(time.monotonic() * 10)
-    builder = _Builder(options, frame, tally_of(state))
+    builder = _Builder(options, frame, state)
     builder.operation_row(state)
     builder.level_rows(None, "")
     if builder.skipped:
