@@ -16,7 +16,11 @@ Rules (SPEC 10):
   that the parent's own record later fills in.
 * Levels of an operation this store does not have active go into an
   operation with that id marked ``metadata["orphaned"] = True``; an operation
-  in history is never reopened.
+  in history is never reopened, and a level record for an operation that
+  ended here is refused unless its sender declared itself a mirror of it.
+* Batches are checked whole first (``_records.check_batch``): a bad one is
+  refused and nothing of it applied. A record that would close a parent
+  cycle is refused alone.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _clock
+from ._records import RecordError, check_batch
 from .models import PENDING, ProgressLevel, ProgressState, ProgressStatus, SnapshotDict
 from .store import ProgressEventStore, _close_open
 
@@ -36,6 +41,22 @@ _EVENT = {"completed": "completed", "failed": "failed", "cancelled": "cancelled"
 
 def _mono(value: float | None) -> float | None:
     return None if value is None else value - _clock._WALL_OFFSET
+
+
+def _check_no_cycle(state: ProgressState, level_id: str, parent_id: str | None) -> None:
+    """Refuse to hang ``level_id`` under one of its own descendants."""
+    levels = state.levels
+    if parent_id is not None and parent_id not in levels:
+        head = parent_id.rpartition(":")[0]  # where its placeholder would hang
+        parent_id = head if head in levels else None
+    seen: set[str] = set()
+    while parent_id is not None and parent_id not in seen:
+        if parent_id == level_id:
+            msg = f"level {level_id!r} would be its own ancestor"
+            raise RecordError(msg)
+        seen.add(parent_id)
+        parent = levels.get(parent_id)
+        parent_id = None if parent is None else parent.parent_id
 
 
 class Replica:
@@ -52,11 +73,18 @@ class Replica:
 
     # -- entry point ------------------------------------------------------------
 
-    def apply(self, source: str, entries: list[list[Any]]) -> None:
+    def apply(self, source: str, entries: list[list[Any]]) -> str | None:
         """Apply one batch of records sent by ``source``.
 
         Ownership is tracked per ``source#instance`` (see ``_relay``).
+        Returns None, or why the batch (nothing applied) or a record of it
+        was refused.
         """
+        try:
+            entries = check_batch(entries)
+        except RecordError as exc:
+            return str(exc)
+        refused: str | None = None
         events: list[tuple[str, ProgressState]] = []
         touched: set[int] = set()
         store = self.store
@@ -72,11 +100,12 @@ class Replica:
                         if id(state) not in touched:
                             touched.add(id(state))
                             events.append(("updated", state))
-                except (IndexError, KeyError, TypeError, ValueError):
-                    continue  # a malformed record never stops the others
+                except (IndexError, KeyError, TypeError, ValueError) as exc:
+                    refused = refused or str(exc)  # a refused record never stops the others
         if store._listeners:
             for event, state in events:
                 store._emit(event, state)
+        return refused
 
     # -- operations -------------------------------------------------------------
 
@@ -92,11 +121,18 @@ class Replica:
         return state
 
     def _target(
-        self, source: str, op_id: str, events: list[tuple[str, ProgressState]]
+        self,
+        source: str,
+        op_id: str,
+        events: list[tuple[str, ProgressState]],
+        mirror: bool = False,
     ) -> ProgressState:
         """The active operation ``op_id``, an orphan one created when needed."""
         state = self.store._active.get(op_id)
         if state is None:
+            if not mirror and (op_id in self._remote_ops or self._history_has(op_id)):
+                msg = f"level of ended operation {op_id!r}"
+                raise RecordError(msg)
             op_type = self._types.get(op_id, "unknown")
             state = self._new_state(op_id, op_type, "", {"orphaned": True})
             self._orphans[op_id] = set()
@@ -116,7 +152,7 @@ class Replica:
         terminal = status in _TERMINAL
         if mirror:
             if not terminal:
-                self._target(source, op_id, events)
+                self._target(source, op_id, events, mirror=True)
                 return
             users = self._orphans.get(op_id)
             live = store._active.get(op_id)
@@ -212,6 +248,7 @@ class Replica:
                 key = (op_id, full_id)
         elif owner == _PLACEHOLDER:
             if level.parent_id != parent:
+                _check_no_cycle(state, full_id, parent)
                 self._unlink(state, level)
                 self._link(state, level, parent)
         elif level.is_finished:

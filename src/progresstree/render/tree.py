@@ -18,6 +18,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from .._text import printable
 from ..models import ProgressLevel, ProgressState, ProgressStatus
 from ._format import (
     fmt_amount,
@@ -105,6 +106,7 @@ def _table() -> Table:
 
 
 def _cell(text: Text) -> Text:
+    text.plain = printable(text.plain)  # names, messages, errors: no terminal controls
     text.no_wrap = True
     text.overflow = "ellipsis"
     return text
