@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from ._json import safe_repr
 
@@ -45,11 +45,12 @@ class RecordError(ValueError):
     """A batch of records that is refused; the message says why."""
 
 
-def _refuse(what: str, value: object) -> RecordError:
+def _refuse(what: str, value: object) -> NoReturn:
     shown = safe_repr(value)
     if len(shown) > 60:
         shown = shown[:57] + "..."
-    return RecordError(f"bad {what}: {shown}")
+    msg = f"bad {what}: {shown}"
+    raise RecordError(msg) from None
 
 
 # -- decoding ----------------------------------------------------------------------
@@ -79,12 +80,12 @@ def _nesting_ok(text: str, limit: int) -> bool:
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _refuse("number", text)
+        _refuse("number", text)
     return value
 
 
 def _no_constant(text: str) -> Any:
-    raise _refuse("number", text)
+    _refuse("number", text)
 
 
 def loads(text: object) -> Any:
@@ -95,23 +96,23 @@ def loads(text: object) -> Any:
     """
     if isinstance(text, (bytes, bytearray)):
         if len(text) > MAX_ENTRY_CHARS:
-            raise _refuse("size", f"{len(text)} bytes")
+            _refuse("size", f"{len(text)} bytes")
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise _refuse("encoding", exc.reason) from None
+            _refuse("encoding", exc.reason)
     if not isinstance(text, str):
-        raise _refuse("batch type", type(text).__name__)
+        _refuse("batch type", type(text).__name__)
     if len(text) > MAX_ENTRY_CHARS:
-        raise _refuse("size", f"{len(text)} characters")
+        _refuse("size", f"{len(text)} characters")
     if not _nesting_ok(text, MAX_DEPTH):
-        raise _refuse("nesting", f"deeper than {MAX_DEPTH} or unbalanced")
+        _refuse("nesting", f"deeper than {MAX_DEPTH} or unbalanced")
     try:
         return json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except RecordError:
         raise
     except (ValueError, RecursionError) as exc:
-        raise _refuse("JSON", str(exc)) from None
+        _refuse("JSON", str(exc))
 
 
 # -- fields ------------------------------------------------------------------------
@@ -119,12 +120,12 @@ def loads(text: object) -> Any:
 
 def _ident(what: str, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise _refuse(what, value)
+        _refuse(what, value)
     if isinstance(value, int) and not -MAX_AMOUNT <= value <= MAX_AMOUNT:
-        raise _refuse(what, value)
+        _refuse(what, value)
     text = str(value)
     if not text or len(text) > MAX_ID:
-        raise _refuse(what, value)
+        _refuse(what, value)
     return text
 
 
@@ -134,7 +135,7 @@ def _parent(value: object) -> str | None:
 
 def _text(what: str, value: object) -> str:
     if not isinstance(value, str):
-        raise _refuse(what, value)
+        _refuse(what, value)
     return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"
 
 
@@ -144,9 +145,9 @@ def _optional_text(what: str, value: object) -> str | None:
 
 def _amount(what: str, value: object) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _refuse(what, value)
+        _refuse(what, value)
     if not 0 <= value <= MAX_AMOUNT:  # also False for NaN
-        raise _refuse(what, value)
+        _refuse(what, value)
     return value
 
 
@@ -154,15 +155,15 @@ def _wall(what: str, value: object) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _refuse(what, value)
+        _refuse(what, value)
     if not 0 <= value <= _MAX_WALL:
-        raise _refuse(what, value)
+        _refuse(what, value)
     return float(value)
 
 
 def _status(value: object) -> str:
     if not isinstance(value, str) or value not in _STATUSES:
-        raise _refuse("status", value)
+        _refuse("status", value)
     return value
 
 
@@ -170,15 +171,15 @@ def _mapping(what: str, value: object) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
-        raise _refuse(what, value)
+        _refuse(what, value)
     return value or None
 
 
 def _instance(value: object) -> int | str:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise _refuse("instance", value)
+        _refuse("instance", value)
     if isinstance(value, str) and len(value) > MAX_ID:
-        raise _refuse("instance", value)
+        _refuse("instance", value)
     return value
 
 
@@ -187,11 +188,11 @@ def _instance(value: object) -> int | str:
 
 def _op(entry: list[Any]) -> list[Any]:
     if len(entry) != _OP_FIELDS:
-        raise _refuse("operation record length", len(entry))
+        _refuse("operation record length", len(entry))
     (_, op_id, op_type, name, status, started, completed, error, details) = entry[:9]
     total, current, message, metadata, mirror, instance = entry[9:]
     if not isinstance(mirror, bool):
-        raise _refuse("mirror flag", mirror)
+        _refuse("mirror flag", mirror)
     return [
         "op",
         _ident("operation id", op_id),
@@ -213,13 +214,13 @@ def _op(entry: list[Any]) -> list[Any]:
 
 def _level(record: object) -> list[Any]:
     if not isinstance(record, list) or len(record) != _LEVEL_FIELDS:
-        raise _refuse("level record", record)
+        _refuse("level record", record)
     (level_id, level_type, name, status, current, total, message) = record[:7]
     started, completed, error, details, parent, metadata = record[7:]
     level_id = _ident("level id", level_id)
     parent = _parent(parent)
     if parent == level_id:
-        raise _refuse("parent id (the level itself)", parent)
+        _refuse("parent id (the level itself)", parent)
     return [
         level_id,
         _text("level type", level_type),
@@ -244,21 +245,21 @@ def check_batch(entries: object) -> list[list[Any]]:
     the batch may be applied.
     """
     if not isinstance(entries, list):
-        raise _refuse("batch", type(entries).__name__)
+        _refuse("batch", type(entries).__name__)
     if len(entries) > MAX_RECORDS:
-        raise _refuse("batch length", len(entries))
+        _refuse("batch length", len(entries))
     out: list[list[Any]] = []
     for entry in entries:
         if not isinstance(entry, list) or not entry:
-            raise _refuse("record", entry)
+            _refuse("record", entry)
         kind = entry[0]
         if kind == "op":
             out.append(_op(entry))
         elif kind == "lv":
             if len(entry) != 4:
-                raise _refuse("level entry length", len(entry))
+                _refuse("level entry length", len(entry))
             op_id = _ident("operation id", entry[1])
             out.append(["lv", op_id, _level(entry[2]), _instance(entry[3])])
         else:
-            raise _refuse("record kind", kind)
+            _refuse("record kind", kind)
     return out
