@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from pt_dist_redis import REDIS_SERVER, RedisServer
 
-
 REDIS_PASSWORD = "s3cret-pw"
 
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 import redis
-from conftest import REDIS_PASSWORD
 from pt_dist_redis import RedisServer
 from rich.console import Console
 
+from conftest import REDIS_PASSWORD
 from progresstree import ProgressEventStore, get_progress_context
 from progresstree.remote import RedisAggregator, RedisPublisher, publish
 from progresstree.render import LiveRenderer
@@ -32,7 +32,7 @@ CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]")
 T0 = 1_700_000_000.0
 
 
-# -- raw records, as a hostile writer would send them ---------------------------------------
+# -- raw records, as a hostile writer would send them ---------------------------------------------
 
 
 def op(
@@ -44,7 +44,23 @@ def op(
     instance: Any = 1,
 ) -> list[Any]:
     ended = T0 + 1 if status in {"completed", "failed", "cancelled"} else None
-    return ["op", op_id, "job", "Job", status, T0, ended, None, None, total, current, None, None, False, instance]  # fmt: skip
+    return [
+        "op",
+        op_id,
+        "job",
+        "Job",
+        status,
+        T0,
+        ended,
+        None,
+        None,
+        total,
+        current,
+        None,
+        None,
+        False,
+        instance,
+    ]
 
 
 def lv(
@@ -58,7 +74,21 @@ def lv(
     name: Any = "song",
 ) -> list[Any]:
     ended = T0 + 1 if status in {"completed", "failed", "cancelled"} else None
-    record = [level_id, "song", name, status, current, total, None, T0, ended, None, None, parent, None]  # fmt: skip
+    record = [
+        level_id,
+        "song",
+        name,
+        status,
+        current,
+        total,
+        None,
+        T0,
+        ended,
+        None,
+        None,
+        parent,
+        None,
+    ]
     return ["lv", op_id, record, 1]
 
 
@@ -101,7 +131,7 @@ def _hostile_job() -> str:
         return job.operation_id
 
 
-# -- terminal escapes ---------------------------------------------------------------------------
+# -- terminal escapes -----------------------------------------------------------------------------
 
 
 def test_watch_plain_prints_no_terminal_controls(redis_server: RedisServer) -> None:
@@ -152,11 +182,15 @@ def test_tree_of_a_merged_state_keeps_every_name_printable(
     assert not CONTROLS.findall(buffer.getvalue())
 
 
-# -- the reader survives every entry ----------------------------------------------------------------
+# -- the reader survives every entry --------------------------------------------------------------
 
 
 def _job_records(op_id: str = "job_1") -> list[list[Any]]:
-    return [op(op_id), lv("1", op_id=op_id, status="completed", current=3, total=3), op(op_id, "completed")]  # fmt: skip
+    return [
+        op(op_id),
+        lv("1", op_id=op_id, status="completed", current=3, total=3),
+        op(op_id, "completed"),
+    ]
 
 
 def test_deeply_nested_entry_is_refused_and_later_entries_applied(
@@ -180,15 +214,26 @@ def test_deeply_nested_entry_is_refused_and_later_entries_applied(
         {"s": "x", "d": "[" + "1," * 600_000 + "1]"},  # larger than the size cap
         {"s": "x", "d": b"\xff\xfe[]"},  # not UTF-8
         {"s": b"\xff", "d": "[]"},  # source not UTF-8
-        {"s": "x", "d": "[[\"op\""},  # not JSON
-        {"s": "x", "d": "[[\"lv\",\"job_1\",[\"1\",\"song\",\"s\",\"running\",NaN,1,null,null,null,null,null,null,null],1]]"},  # fmt: skip
-        {"s": "x", "d": "[[\"lv\",\"job_1\",[\"1\",\"song\",\"s\",\"running\",1e999,1,null,null,null,null,null,null,null],1]]"},  # fmt: skip
-        {"s": "x", "d": "{\"a\": 1}"},
+        {"s": "x", "d": '[["op"'},  # not JSON
+        {"s": "x", "d": json.dumps([lv("1", current=0.5)]).replace("0.5", "NaN")},
+        {"s": "x", "d": json.dumps([lv("1", current=0.5)]).replace("0.5", "1e999")},
+        {"s": "x", "d": '{"a": 1}'},
         {"s": "x", "d": "[1, 2]"},
-        {"s": "x", "d": "[[\"op\", \"job_1\"]]"},
+        {"s": "x", "d": '[["op", "job_1"]]'},
         {"other": "writer"},
     ],
-    ids=["huge", "bad-utf8", "bad-source", "not-json", "nan", "inf", "object", "scalars", "short", "foreign"],  # fmt: skip
+    ids=[
+        "huge",
+        "bad-utf8",
+        "bad-source",
+        "not-json",
+        "nan",
+        "inf",
+        "object",
+        "scalars",
+        "short",
+        "foreign",
+    ],
 )
 def test_hostile_entry_is_counted_and_skipped(
     aggregator: RedisAggregator, client: redis.Redis, fields: dict[str, Any]
@@ -238,7 +283,7 @@ def test_watch_exit_when_idle_returns_despite_a_poisoned_entry(
     assert "refused 1 entry" in result.stderr
 
 
-# -- records are checked whole, then applied ------------------------------------------------------------
+# -- records are checked whole, then applied ------------------------------------------------------
 
 
 POISONED_LEVELS = {
@@ -336,14 +381,21 @@ def test_records_after_the_terminal_header_never_reopen_the_operation(
     assert "orphaned" not in history[0].metadata
 
 
-# -- watch without Redis, and passwords -------------------------------------------------------------------
+# -- watch without Redis, and passwords -----------------------------------------------------------
 
 
 def test_watch_without_redis_says_why_and_gives_up() -> None:
     port = _free_port()
     started = time.monotonic()
     result = subprocess.run(
-        [*WATCH, f"redis://127.0.0.1:{port}/0", "--plain", "--exit-when-idle", "--connect-timeout", "1"],  # fmt: skip
+        [
+            *WATCH,
+            f"redis://127.0.0.1:{port}/0",
+            "--plain",
+            "--exit-when-idle",
+            "--connect-timeout",
+            "1",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -498,7 +550,7 @@ def test_watch_with_an_unreadable_password_file_exits_2(tmp_path: Path) -> None:
     assert "cannot read the password file" in result.stderr
 
 
-# -- the publisher counts every record it does not deliver -------------------------------------------------
+# -- the publisher counts every record it does not deliver ----------------------------------------
 
 
 def _publish_songs(publisher: RedisPublisher, songs: int) -> None:
