@@ -611,3 +611,31 @@ def test_buffer_overflow_while_unreachable_counts_every_record() -> None:
     _publish_songs(publisher, 30)
     publisher.close(timeout=2.0)
     assert publisher.dropped >= 30 + 2
+
+
+def test_least_privilege_acl_users_of_the_docs_suffice(
+    redis_server: RedisServer, client: redis.Redis
+) -> None:
+    client.execute_command(
+        "ACL", "SETUSER", "worker", "on", ">wpw", "~progresstree", "+xadd", "+ping"
+    )
+    client.execute_command(
+        "ACL", "SETUSER", "watcher", "on", ">vpw", "~progresstree", "+xread", "+xrevrange", "+ping"
+    )
+    host = f"127.0.0.1:{redis_server.port}"
+    progress = get_progress_context()
+    with publish(f"redis://worker@{host}/0", password="wpw") as publisher:
+        with progress.operation("job", "ACL job") as job, job.song(1, "s"):
+            pass
+    assert publisher.dropped == 0
+    with RedisAggregator(f"redis://watcher@{host}/0", password="vpw") as aggregator:
+        assert aggregator.wait_idle(10)
+        state = aggregator.get_operation(job.operation_id)
+        assert state is not None
+        assert state.status.value == "completed"
+    with RedisAggregator(f"redis://worker@{host}/0", password="wpw") as forbidden:
+        deadline = time.monotonic() + 10
+        while forbidden.error is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert forbidden.error is not None
+        assert "wpw" not in forbidden.error
