@@ -20,7 +20,7 @@ from ._json import safe_repr
 
 __all__ = [
     "MAX_DEPTH",
-    "MAX_ENTRY_CHARS",
+    "MAX_ENTRY_BYTES",
     "MAX_ID",
     "MAX_RECORDS",
     "MAX_TEXT",
@@ -29,13 +29,14 @@ __all__ = [
     "loads",
 ]
 
-MAX_ENTRY_CHARS = 1 << 20  # one encoded batch (one stream entry)
+MAX_ENTRY_BYTES = 1 << 20  # one encoded batch (one stream entry), UTF-8
 MAX_DEPTH = 40  # nesting of a batch: 4 levels of record structure + metadata
 MAX_RECORDS = 10_000  # records in one batch
 MAX_ID = 1024  # characters of an operation, level or parent id
 MAX_TEXT = 4096  # characters kept of a name, type, message or error
 MAX_AMOUNT = 10**18  # current and total: beyond every real count, still a float
 _MAX_WALL = 1e11  # epoch seconds (the year 5138)
+_NUMBERS = frozenset({int, float})
 _STATUSES = frozenset({"pending", "running", "completed", "failed", "cancelled"})
 _OP_FIELDS = 15
 _LEVEL_FIELDS = 13
@@ -55,22 +56,29 @@ def _refuse(what: str, value: object) -> NoReturn:
 
 # -- decoding ----------------------------------------------------------------------
 
-_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_ESCAPES = re.compile(rb"\\.", re.DOTALL)
+_OTHER_BYTES = bytes(b for b in range(256) if b not in b'[]{}"')
+_STRINGS = re.compile(rb'"[^"]*"')
 
 
-def _nesting_ok(text: str, limit: int) -> bool:
-    """True when ``text`` nests brackets at most ``limit`` deep (no recursion).
+def _nesting_ok(data: bytes, limit: int) -> bool:
+    """True when ``data`` nests brackets at most ``limit`` deep (no recursion).
 
-    Strings are removed first (they may hold brackets), then every pass
-    removes the innermost ``[]`` / ``{}`` pairs: ``limit`` passes empty any
-    well-formed text that is not deeper.
+    Escapes, then everything but brackets and quotes, then strings (which
+    may hold brackets) are removed, all in C; then every pass removes the
+    innermost ``[]`` / ``{}`` pairs: ``limit`` passes empty any well-formed
+    text that is not deeper.
     """
-    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    skeleton = _ESCAPES.sub(b"", data).translate(None, _OTHER_BYTES)
+    # ``""`` is a string without brackets, or two strings meeting: either
+    # way it can go; only strings holding brackets are left to the regex.
+    brackets = skeleton.replace(b'""', b"")
+    if b'"' in brackets:
+        brackets = _STRINGS.sub(b"", brackets)
     for _ in range(limit):
         if not brackets:
             return True
-        shorter = brackets.replace("[]", "").replace("{}", "")
+        shorter = brackets.replace(b"[]", b"").replace(b"{}", b"")
         if len(shorter) == len(brackets):
             return False  # unbalanced: json.loads would refuse it anyway
         brackets = shorter
@@ -88,26 +96,23 @@ def _no_constant(text: str) -> Any:
     _refuse("number", text)
 
 
-def loads(text: object) -> Any:
+def loads(data: object) -> Any:
     """Decode one encoded batch, refusing what is too large, too deep or not JSON.
 
     Never raises anything but :class:`RecordError` (no ``RecursionError``, no
     infinite or NaN numbers).
     """
-    if isinstance(text, (bytes, bytearray)):
-        if len(text) > MAX_ENTRY_CHARS:
-            _refuse("size", f"{len(text)} bytes")
-        try:
-            text = bytes(text).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            _refuse("encoding", exc.reason)
-    if not isinstance(text, str):
-        _refuse("batch type", type(text).__name__)
-    if len(text) > MAX_ENTRY_CHARS:
-        _refuse("size", f"{len(text)} characters")
-    if not _nesting_ok(text, MAX_DEPTH):
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    if not isinstance(data, (bytes, bytearray)):
+        _refuse("batch type", type(data).__name__)
+    data = bytes(data)
+    if len(data) > MAX_ENTRY_BYTES:
+        _refuse("size", f"{len(data)} bytes")
+    if not _nesting_ok(data, MAX_DEPTH):
         _refuse("nesting", f"deeper than {MAX_DEPTH} or unbalanced")
     try:
+        text = data.decode("utf-8")
         return json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except RecordError:
         raise
@@ -212,9 +217,43 @@ def _op(entry: list[Any]) -> list[Any]:
     ]
 
 
+def _plain_level(record: list[Any]) -> bool:
+    """True for a level record that needs no change (what a relay sends)."""
+    (level_id, level_type, name, status, current, total, message) = record[:7]
+    started, completed, error, details, parent, metadata = record[7:]
+    return (
+        type(level_id) is str
+        and 0 < len(level_id) <= MAX_ID
+        and type(level_type) is str
+        and len(level_type) <= MAX_TEXT
+        and type(name) is str
+        and len(name) <= MAX_TEXT
+        and type(status) is str
+        and status in _STATUSES
+        and type(current) in _NUMBERS
+        and 0 <= current <= MAX_AMOUNT
+        and type(total) in _NUMBERS
+        and 0 <= total <= MAX_AMOUNT
+        and (message is None or (type(message) is str and len(message) <= MAX_TEXT))
+        and (started is None or (type(started) is float and 0 <= started <= _MAX_WALL))
+        and (completed is None or (type(completed) is float and 0 <= completed <= _MAX_WALL))
+        and error is None
+        and details is None
+        and (parent is None or (type(parent) is str and 0 < len(parent) <= MAX_ID))
+        and parent != level_id
+        and (metadata is None or _plain_mapping(metadata))
+    )
+
+
+def _plain_mapping(value: object) -> bool:
+    return type(value) is dict and bool(value) and all(type(key) is str for key in value)
+
+
 def _level(record: object) -> list[Any]:
     if not isinstance(record, list) or len(record) != _LEVEL_FIELDS:
         _refuse("level record", record)
+    if _plain_level(record):
+        return record
     (level_id, level_type, name, status, current, total, message) = record[:7]
     started, completed, error, details, parent, metadata = record[7:]
     level_id = _ident("level id", level_id)
@@ -258,8 +297,12 @@ def check_batch(entries: object) -> list[list[Any]]:
         elif kind == "lv":
             if len(entry) != 4:
                 _refuse("level entry length", len(entry))
-            op_id = _ident("operation id", entry[1])
-            out.append(["lv", op_id, _level(entry[2]), _instance(entry[3])])
+            _, op_id, record, instance = entry
+            if type(op_id) is not str or not 0 < len(op_id) <= MAX_ID:
+                op_id = _ident("operation id", op_id)
+            if type(instance) is not int:
+                instance = _instance(instance)
+            out.append(["lv", op_id, _level(record), instance])
         else:
             _refuse("record kind", kind)
     return out

@@ -27,7 +27,7 @@ from typing import Any
 import redis
 
 from .._logging import logger
-from .._records import MAX_ENTRY_CHARS
+from .._records import MAX_ENTRY_BYTES
 from .._relay import Relay
 from .._text import printable
 from ..models import ProgressState
@@ -147,9 +147,9 @@ class RedisPublisher:
         except (TypeError, ValueError) as exc:
             self._drop(len(records), f"records that cannot be encoded ({exc})")
             return
-        if len(payload) > MAX_ENTRY_CHARS:
+        if len(payload) > MAX_ENTRY_BYTES:  # ASCII: json.dumps escapes the rest
             if len(records) == 1:
-                self._drop(1, f"a record larger than {MAX_ENTRY_CHARS} characters")
+                self._drop(1, f"a record larger than {MAX_ENTRY_BYTES} bytes")
                 return
             half = len(records) // 2
             self._add(records[:half])
