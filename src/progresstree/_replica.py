@@ -19,8 +19,9 @@ Rules (SPEC 10):
   in history is never reopened, and a level record for an operation that
   ended here is refused unless its sender declared itself a mirror of it.
 * Batches are checked whole first (``_records.check_batch``): a bad one is
-  refused and nothing of it applied. A record that would close a parent
-  cycle is refused alone.
+  refused and nothing of it applied. A record naming an absent parent its
+  id does not extend, or one that would close a parent cycle, is refused
+  alone.
 """
 
 from __future__ import annotations
@@ -43,10 +44,18 @@ def _mono(value: float | None) -> float | None:
     return None if value is None else value - _clock._WALL_OFFSET
 
 
-def _check_no_cycle(state: ProgressState, level_id: str, parent_id: str | None) -> None:
-    """Refuse to hang ``level_id`` under one of its own descendants."""
+def _check_parent(state: ProgressState, level_id: str, parent_id: str | None) -> None:
+    """Refuse an unknown parent its id does not name, or a parent cycle.
+
+    A parent that has not arrived yet is awaited (placeholder) only when the
+    level's id extends it (``parent:child``, as levels opened in a block
+    are); and a level never hangs under one of its own descendants.
+    """
     levels = state.levels
     if parent_id is not None and parent_id not in levels:
+        if not level_id.startswith(parent_id + ":"):
+            msg = f"level {level_id!r} names an unknown parent {parent_id!r}"
+            raise RecordError(msg)
         head = parent_id.rpartition(":")[0]  # where its placeholder would hang
         parent_id = head if head in levels else None
     seen: set[str] = set()
@@ -239,6 +248,7 @@ class Replica:
         key = (op_id, full_id)
         owner = self._owner.get(key)
         if level is None:
+            _check_parent(state, full_id, parent)
             level = ProgressLevel(full_id, level_type, name)
             self._link(state, level, parent)
             if level.level_id != full_id:
@@ -248,7 +258,7 @@ class Replica:
                 key = (op_id, full_id)
         elif owner == _PLACEHOLDER:
             if level.parent_id != parent:
-                _check_no_cycle(state, full_id, parent)
+                _check_parent(state, full_id, parent)
                 self._unlink(state, level)
                 self._link(state, level, parent)
         elif level.is_finished:

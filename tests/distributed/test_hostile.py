@@ -335,8 +335,8 @@ def test_bad_record_never_leaves_a_level_half_updated(
 def test_parent_cycle_is_refused_and_the_operation_still_ends(
     aggregator: RedisAggregator, client: redis.Redis
 ) -> None:
-    send(client, [op(), lv("A", parent="B")])  # B is not there yet: a placeholder
-    send(client, [lv("B", parent="A")])  # would hang B under its own child
+    send(client, [op(), lv("B:x", parent="B")])  # B is not there yet: a placeholder
+    send(client, [lv("B", parent="B:x")])  # would hang B under its own child
     send(client, [op(status="completed")])
     assert aggregator.wait_idle(10)
     assert aggregator.rejected == 1
@@ -349,9 +349,25 @@ def test_parent_cycle_is_refused_and_the_operation_still_ends(
         level = todo.pop()
         reachable.append(level.level_id)
         todo.extend(level.children.values())
-    assert sorted(reachable) == sorted(state.levels) == ["A", "B"]
+    assert sorted(reachable) == sorted(state.levels) == ["B", "B:x"]
     statuses = {level_id: level.status.value for level_id, level in state.levels.items()}
-    assert statuses == {"A": "completed", "B": "pending"}  # nothing left running
+    assert statuses == {"B:x": "completed", "B": "pending"}  # nothing left running
+
+
+def test_unknown_parent_the_id_does_not_name_is_refused(
+    aggregator: RedisAggregator, client: redis.Redis
+) -> None:
+    send(client, [op(), lv("A", parent="B")])
+    send(client, [lv("B", parent="A")])
+    assert aggregator.wait_idle(10)
+    assert aggregator.rejected == 2
+    state = aggregator.get_operation("job_1")
+    assert state is not None
+    assert dict(state.levels) == {}
+    send(client, [lv("B"), lv("A", parent="B")])  # once the parent exists, any id may join it
+    assert aggregator.wait_idle(10)
+    assert state.levels["A"].parent_id == "B"
+    assert list(state.levels["B"].children) == ["A"]
 
 
 def test_integer_operation_id_is_stored_and_ended_as_a_string(
