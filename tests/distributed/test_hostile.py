@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis.strategies as st
 import pytest
 import redis
+from hypothesis import given, settings
 from pt_dist_redis import RedisServer
 from rich.console import Console
 
@@ -319,6 +321,49 @@ def test_poisoned_record_refuses_its_whole_entry(
     buffer = io.StringIO()
     Console(file=buffer, width=120).print(render_states([state]))  # what rich's thread does
     assert "song" in buffer.getvalue()
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([10**400, -1, 2**63, 1e308, "", "running", "x" * 5000])
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def test_any_value_in_any_field_is_applied_sanely_or_refused(
+    aggregator: RedisAggregator, client: redis.Redis
+) -> None:
+    """Whatever a writer puts in a record, the merged store stays usable."""
+    counter = iter(range(10**6))
+
+    @settings(max_examples=120, deadline=None)
+    @given(header=st.booleans(), field=st.integers(1, 14), value=JSON_VALUES)
+    def check(header: bool, field: int, value: Any) -> None:
+        op_id = f"job_{next(counter)}"
+        records = [op(op_id), lv("1", op_id=op_id, current=1, total=2)]
+        if header:
+            records[0][field] = value
+        else:
+            records[1][2][field % 13] = value
+        before = aggregator.rejected
+        send(client, records)
+        assert aggregator.wait_idle(10)
+        state = aggregator.get_operation(op_id)
+        if aggregator.rejected > before:
+            return
+        assert state is not None
+        assert 0.0 <= state.get_overall_progress()["percentage"] <= 100.0
+        json.dumps(state.to_dict(), allow_nan=False)
+        Console(file=io.StringIO(), width=120).print(render_states([state]))
+
+    check()
 
 
 def test_bad_record_never_leaves_a_level_half_updated(
