@@ -140,7 +140,11 @@ class RedisAggregator:
                 continue
             delay = _FIRST_DELAY
             if self.error is not None:
-                logger().warning("progresstree: reading redis at %s again", self.address)
+                logger().warning(
+                    "progresstree: reading redis at %s again",
+                    self.address,
+                    extra={"progresstree_connection": True},
+                )
                 self.error = None
             for _stream, entries in response or ():
                 for entry_id, fields in entries:
@@ -152,7 +156,12 @@ class RedisAggregator:
     def _failed(self, exc: BaseException) -> None:
         reason = self._reason(exc)
         if reason != self.error:
-            logger().warning("progresstree: cannot read redis at %s: %s", self.address, reason)
+            logger().warning(
+                "progresstree: cannot read redis at %s: %s",
+                self.address,
+                reason,
+                extra={"progresstree_connection": True},
+            )
         self.error = reason
 
     def _reason(self, exc: BaseException) -> str:

@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import threading
 import time
 from contextlib import AbstractContextManager
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..models import ProgressState
 from ..store import ProgressEventStore
 from ._url import check_url, describe
+
+if TYPE_CHECKING:
+    from ._aggregator import RedisAggregator
 
 __all__ = ["JsonEventWriter", "main"]
 
@@ -118,6 +122,15 @@ def _say(message: str) -> None:
     print(f"progresstree watch: {message}", file=sys.stderr, flush=True)
 
 
+class _StderrLog(logging.Handler):
+    """The library's warnings (refused entries) as watch messages; the
+    connection state is told by ``_Connection`` already."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not getattr(record, "progresstree_connection", False):
+            _say(record.getMessage().removeprefix("progresstree: "))
+
+
 def _display(args: argparse.Namespace, store: ProgressEventStore) -> AbstractContextManager[Any]:
     from .. import render
 
@@ -143,24 +156,31 @@ def main(argv: list[str]) -> int:
         return 2
     from ._aggregator import RedisAggregator
 
-    aggregator = RedisAggregator(args.url, stream=args.stream, password=password)
-    connection = _Connection(describe(args.url))
+    log = logging.getLogger("progresstree")
+    handler = _StderrLog(logging.WARNING)
+    log.addHandler(handler)
     try:
-        with _display(args, aggregator.store), aggregator:
-            while True:
-                time.sleep(0.2)
-                down_for = connection.poll(aggregator.error)
-                if not args.exit_when_idle:
-                    continue
-                if down_for > args.connect_timeout:
-                    _say(f"giving up after {args.connect_timeout:g}s without redis")
-                    return 1
-                if (
-                    aggregator.error is None
-                    and aggregator.wait_idle(1.0)
-                    and not aggregator.get_active_operations()
-                ):
-                    break
+        return _watch(args, RedisAggregator(args.url, stream=args.stream, password=password))
     except KeyboardInterrupt:
         return 130
-    return 0
+    finally:
+        log.removeHandler(handler)
+
+
+def _watch(args: argparse.Namespace, aggregator: RedisAggregator) -> int:
+    connection = _Connection(describe(args.url))
+    with _display(args, aggregator.store), aggregator:
+        while True:
+            time.sleep(0.2)
+            down_for = connection.poll(aggregator.error)
+            if not args.exit_when_idle:
+                continue
+            if down_for > args.connect_timeout:
+                _say(f"giving up after {args.connect_timeout:g}s without redis")
+                return 1
+            if (
+                aggregator.error is None
+                and aggregator.wait_idle(1.0)
+                and not aggregator.get_active_operations()
+            ):
+                return 0
