@@ -249,6 +249,23 @@ def test_hostile_entry_is_counted_and_skipped(
     assert state.get_overall_progress()["percentage"] == 100.0
 
 
+def test_stream_key_of_another_type_is_reported_and_outlived(
+    aggregator: RedisAggregator, client: redis.Redis
+) -> None:
+    client.set("progresstree", "not a stream")
+    deadline = time.monotonic() + 10
+    while aggregator.error is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert aggregator.error is not None
+    assert "WRONGTYPE" in aggregator.error
+    assert not aggregator.wait_idle(0.5)
+    client.delete("progresstree")
+    send(client, _job_records())
+    assert aggregator.wait_idle(20)
+    assert aggregator.get_operation("job_1") is not None
+    assert aggregator.error is None
+
+
 def test_refusals_are_logged_at_most_once_a_second(
     redis_server: RedisServer, client: redis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:

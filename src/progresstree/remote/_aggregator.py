@@ -41,8 +41,11 @@ def _id_key(entry_id: str) -> tuple[int, int]:
     return int(millis), int(seq or 0)
 
 
-def _text(value: object) -> str:
-    return value.decode("ascii") if isinstance(value, bytes) else str(value)
+def _entry_id(value: object) -> str:
+    """A stream entry id as text; ValueError unless it is ``millis-seq``."""
+    text = value.decode("ascii") if isinstance(value, bytes) else str(value)
+    _id_key(text)
+    return text
 
 
 def _source(value: object) -> str:
@@ -133,7 +136,10 @@ class RedisAggregator:
                 response: Any = self._client.xread(
                     {self.stream: self._last_id}, count=_READ_COUNT, block=200
                 )
-            except Exception as exc:  # network, auth, TLS, a wrong key type: retry
+                entries = [
+                    (_entry_id(i), fields) for _, batch in response or () for i, fields in batch
+                ]
+            except Exception as exc:  # network, auth, TLS, a wrong key type, a bad reply
                 self._failed(exc)
                 self._stop.wait(delay)
                 delay = min(delay * 2, _MAX_DELAY)
@@ -146,12 +152,11 @@ class RedisAggregator:
                     extra={"progresstree_connection": True},
                 )
                 self.error = None
-            for _stream, entries in response or ():
-                for entry_id, fields in entries:
-                    self._apply(fields)
-                    with self._applied:
-                        self._last_id = _text(entry_id)
-                        self._applied.notify_all()
+            for entry_id, fields in entries:
+                self._apply(fields)
+                with self._applied:
+                    self._last_id = entry_id
+                    self._applied.notify_all()
 
     def _failed(self, exc: BaseException) -> None:
         reason = self._reason(exc)
@@ -216,12 +221,11 @@ class RedisAggregator:
             while target is None and not deadline.is_set():
                 try:
                     last: Any = self._client.xrevrange(self.stream, count=1)
-                except Exception:  # unreachable or not a stream: not idle yet
+                    if not last:
+                        return True
+                    target = _id_key(_entry_id(last[0][0]))
+                except Exception:  # unreachable, not a stream, a bad reply: not idle yet
                     deadline.wait(0.1)
-                    continue
-                if not last:
-                    return True
-                target = _id_key(_text(last[0][0]))
             if target is None:
                 return False
             with self._applied:
