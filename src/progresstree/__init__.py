@@ -34,7 +34,8 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from ._threads import ThreadPoolExecutor
-    from .instrument import track_progress, tracks
+    from .instrument.proxies import track_progress
+    from .instrument.tracks import tracks
     from .process_pool import ProcessPoolExecutor
     from .propagation import attach, current_token
 

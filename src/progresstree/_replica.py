@@ -28,20 +28,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _clock
+from . import _clock, _lifecycle
+from ._lifecycle import Events
 from ._records import RecordError, check_batch
-from .models import PENDING, ProgressLevel, ProgressState, ProgressStatus, SnapshotDict
-from .store import ProgressEventStore, _close_open
+from .models import PENDING, ProgressEvent, ProgressLevel, ProgressState, ProgressStatus
+from .store import ProgressEventStore
 
 __all__ = ["Replica"]
 
 _PLACEHOLDER = "\x00placeholder"
 _TERMINAL = frozenset({"completed", "failed", "cancelled"})
-_EVENT = {"completed": "completed", "failed": "failed", "cancelled": "cancelled"}
 
 
 def _mono(value: float | None) -> float | None:
-    return None if value is None else value - _clock._WALL_OFFSET
+    return None if value is None else _clock.from_wall(value)
 
 
 def _check_parent(state: ProgressState, level_id: str, parent_id: str | None) -> None:
@@ -94,10 +94,10 @@ class Replica:
         except RecordError as exc:
             return str(exc)
         refused: str | None = None
-        events: list[tuple[str, ProgressState]] = []
+        events: Events = []
         touched: set[int] = set()
         store = self.store
-        with store._lock:
+        with _lifecycle.store_lock(store):
             for entry in entries:
                 try:
                     if entry[0] == "op":
@@ -108,36 +108,34 @@ class Replica:
                         self._apply_level(sender, state, entry[2])
                         if id(state) not in touched:
                             touched.add(id(state))
-                            events.append(("updated", state))
+                            events.append((ProgressEvent.UPDATED, state))
                 except (IndexError, KeyError, TypeError, ValueError) as exc:
                     refused = refused or str(exc)  # a refused record never stops the others
-        if store._listeners:
-            for event, state in events:
-                store._emit(event, state)
+        _lifecycle.emit(store, events)
         return refused
 
     # -- operations -------------------------------------------------------------
 
     def _history_has(self, op_id: str) -> bool:
-        return any(old.operation_id == op_id for old in self.store._history)
+        return _lifecycle.in_history(self.store, op_id)
 
     def _new_state(
         self, op_id: str, op_type: str, name: str, metadata: dict[str, Any] | None
     ) -> ProgressState:
         state = ProgressState(op_id, op_type, name, metadata=metadata)
         state.start()
-        self.store._active[op_id] = state
+        _lifecycle.register(self.store, state)
         return state
 
     def _target(
         self,
         source: str,
         op_id: str,
-        events: list[tuple[str, ProgressState]],
+        events: Events,
         mirror: bool = False,
     ) -> ProgressState:
         """The active operation ``op_id``, an orphan one created when needed."""
-        state = self.store._active.get(op_id)
+        state = _lifecycle.active(self.store, op_id)
         if state is None:
             if not mirror and (op_id in self._remote_ops or self._history_has(op_id)):
                 msg = f"level of ended operation {op_id!r}"
@@ -145,15 +143,13 @@ class Replica:
             op_type = self._types.get(op_id, "unknown")
             state = self._new_state(op_id, op_type, "", {"orphaned": True})
             self._orphans[op_id] = set()
-            events.append(("started", state))
+            events.append((ProgressEvent.STARTED, state))
         users = self._orphans.get(op_id)
         if users is not None:
             users.add(source)
         return state
 
-    def _apply_op(
-        self, source: str, entry: list[Any], events: list[tuple[str, ProgressState]]
-    ) -> None:
+    def _apply_op(self, source: str, entry: list[Any], events: Events) -> None:
         (_, op_id, op_type, name, status, started, completed) = entry[:7]
         error, details, total, current, message, metadata, mirror = entry[7:14]
         self._types.setdefault(op_id, op_type)
@@ -164,33 +160,31 @@ class Replica:
                 self._target(source, op_id, events, mirror=True)
                 return
             users = self._orphans.get(op_id)
-            live = store._active.get(op_id)
+            live = _lifecycle.active(store, op_id)
             if users is not None and live is not None:
                 users.discard(source)
                 if not users:
                     self._end(live, ProgressStatus.COMPLETED, None, None, None, events)
             return
-        state = store._active.get(op_id)
+        state = _lifecycle.active(store, op_id)
         if state is None:
             if op_id in self._remote_ops or self._history_has(op_id):
                 return  # ended here already: never reopened
             state = self._new_state(op_id, op_type, name, metadata)
             self._remote_ops.add(op_id)
-            events.append(("started", state))
+            events.append((ProgressEvent.STARTED, state))
         elif op_id not in self._remote_ops:
             return  # this store's own operation: only its owner changes it
         state.name = name
-        state._total = total
         state.current = current
         state.message = message
         state.metadata.clear()
         state.metadata.update(metadata or {})
-        if started is not None:
-            state._started = _mono(started)
+        _lifecycle.write_record(state, _mono(started), None, total=total)
         if terminal:
             self._end(state, ProgressStatus(status), error, details, _mono(completed), events)
-        elif ("started", state) not in events:
-            events.append(("updated", state))
+        elif (ProgressEvent.STARTED, state) not in events:
+            events.append((ProgressEvent.UPDATED, state))
 
     def _end(
         self,
@@ -199,23 +193,15 @@ class Replica:
         error: str | None,
         details: dict[str, Any] | None,
         when: float | None,
-        events: list[tuple[str, ProgressState]],
+        events: Events,
     ) -> None:
-        store = self.store
         now = _clock.monotonic() if when is None else when
         state.status = status
         state.error = error
         state.error_details = details
-        state._completed = now
-        for root_id in list(state.root_level_ids):
-            root = state.levels.get(root_id)
-            if root is not None:
-                _close_open(root, status, error, details, now, include_self=True)
-        if store._active.get(state.operation_id) is state:
-            del store._active[state.operation_id]
-            store._history.append(state)
+        _lifecycle.write_record(state, None, now)
+        _lifecycle.close_operation(self.store, state, events)
         self._orphans.pop(state.operation_id, None)
-        events.append((_EVENT[status.value], state))
 
     # -- levels -------------------------------------------------------------------
 
@@ -232,7 +218,7 @@ class Replica:
                 candidate = new_parent + level_id[len(parent) :]
         owner = self._owner.get((op_id, candidate))
         if candidate in state.levels and owner not in (source, _PLACEHOLDER):
-            candidate = state._unique_id(candidate)
+            candidate = _lifecycle.free_id(state, candidate)
         if candidate != level_id:
             remap[level_id] = candidate
         return candidate
@@ -270,17 +256,16 @@ class Replica:
         level.current = current
         level.total = total
         level.message = message
-        level._started = _mono(started)
         level.error = error
         level.error_details = details
-        level._metadata = metadata or None
         opened = self._open.setdefault(source, set())
         if status in _TERMINAL:
-            level._completed = _mono(completed) or _clock.monotonic()
+            ended = _mono(completed) or _clock.monotonic()
             opened.discard(key)
         else:
-            level._completed = None
+            ended = None
             opened.add(key)
+        _lifecycle.write_record(level, _mono(started), ended, metadata=metadata)
         state.last_level_id = full_id
 
     def _link(self, state: ProgressState, level: ProgressLevel, parent_id: str | None) -> None:
@@ -289,23 +274,10 @@ class Replica:
             parent = state.levels.get(parent_id)
             if parent is None:
                 parent = self._placeholder(state, parent_id)
-        level.parent_id = parent_id
-        level.level_id = state._claim_id(level.level_id, level)
-        if parent is None:
-            state.root_level_ids.append(level.level_id)
-        else:
-            if parent._children is None:
-                parent._children = SnapshotDict()
-            parent._children[level.level_id] = level
+        _lifecycle.add_level(state, level, parent)
 
     def _unlink(self, state: ProgressState, level: ProgressLevel) -> None:
-        if level.parent_id is None:
-            if level.level_id in state.root_level_ids:
-                state.root_level_ids.remove(level.level_id)
-            return
-        parent = state.levels.get(level.parent_id)
-        if parent is not None and parent._children:
-            parent._children.pop(level.level_id, None)
+        _lifecycle.unlink_level(state, level)
 
     def _placeholder(self, state: ProgressState, level_id: str) -> ProgressLevel:
         """A pending stand-in for a parent whose record has not arrived yet."""
@@ -320,21 +292,19 @@ class Replica:
     def fail_open(self, sources: list[str], error: str, details: dict[str, Any]) -> None:
         """Fail every level still open that one of ``sources`` sent (a dead sender)."""
         store = self.store
-        events: list[tuple[str, ProgressState]] = []
-        with store._lock:
+        events: Events = []
+        with _lifecycle.store_lock(store):
             now = _clock.monotonic()
             prefixes = tuple(f"{source}#" for source in sources)
             keys = [key for key in self._open if key.startswith(prefixes)]
             for key in keys:
                 for op_id, level_id in sorted(self._open.pop(key)):
-                    state = store._active.get(op_id)
+                    state = _lifecycle.active(store, op_id)
                     level = None if state is None else state.levels.get(level_id)
                     if state is None or level is None or level.is_finished:
                         continue
-                    _close_open(level, ProgressStatus.FAILED, error, details, now, True)
+                    _lifecycle.close_open(level, ProgressStatus.FAILED, error, details, now, True)
                     state.last_level_id = level_id
-                    if ("updated", state) not in events:
-                        events.append(("updated", state))
-        if store._listeners:
-            for event, state in events:
-                store._emit(event, state)
+                    if (ProgressEvent.UPDATED, state) not in events:
+                        events.append((ProgressEvent.UPDATED, state))
+        _lifecycle.emit(store, events)

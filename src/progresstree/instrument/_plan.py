@@ -12,7 +12,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ..context import _CURRENT, LevelContext, LevelHandle, OperationContext
+from .._lifecycle import current_handle, current_parent
+from ..context import LevelContext, LevelHandle, OperationContext
 from ..store import get_progress_store
 from ._args import MISSING, ArgGetter, make_getter
 from ._values import as_total, describe_failure
@@ -20,8 +21,8 @@ from .paths import Path, PathError, parse_path
 
 __all__ = ["CallPlan", "Describe"]
 
-# The current level, read without the public function's extra call.
-_current = _CURRENT.get
+# The current level if children can open below it (its operation runs).
+_parent = current_parent
 
 # (level_id, name, total, metadata) of one call.
 Describe = tuple[object, str, "int | float", "dict[str, Any] | None"]
@@ -89,13 +90,12 @@ class CallPlan:
     def handle(self, described: Describe) -> LevelHandle:
         """An unentered handle under the current level (or a new operation)."""
         level_id, name, total, metadata = described
-        parent = _current()
-        # Slot reads instead of the public properties: this runs on every call.
-        if parent is not None and not self.operation:
-            state = parent._state
-            if state is not None and state._completed is None:
+        if not self.operation:
+            parent = _parent()
+            if parent is not None:
                 return LevelContext(parent, self.level_type, level_id, name, total, metadata)
-        store = get_progress_store() if parent is None else parent.store
+        current = current_handle()
+        store = get_progress_store() if current is None else current.store
         if level_id is not None:
             metadata = metadata if metadata is not None else {}
             metadata["level_id"] = level_id
@@ -104,11 +104,9 @@ class CallPlan:
     def open(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> LevelHandle:
         """``handle(describe(...))`` in one step (the plain-function hot path)."""
         if self._simple and self._static is None and not self.operation:
-            parent = _current()
+            parent = _parent()
             if parent is not None:
-                state = parent._state
-                if state is not None and state._completed is None:
-                    return LevelContext(parent, self.level_type, None, self.qualname, 0, None)
+                return LevelContext(parent, self.level_type, None, self.qualname, 0, None)
         return self.handle(self.describe(instance, args, kwargs))
 
     def enter(self, described: Describe) -> LevelHandle:

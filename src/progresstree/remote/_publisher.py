@@ -76,7 +76,7 @@ class RedisPublisher:
         self.dropped = 0
         self.error: str | None = None
         self._relay = Relay()
-        self._dirty = self._relay._dirty
+        self._dirty = self._relay.dirty
         options: dict[str, Any] = {} if password is None else {"password": password}
         self._client = redis.Redis.from_url(
             url, socket_timeout=1.0, socket_connect_timeout=1.0, health_check_interval=0, **options

@@ -68,28 +68,13 @@ def level_counts(level: ProgressLevel) -> tuple[float, float]:
 def level_fraction(level: ProgressLevel) -> float | None:
     """How far the level has gone in [0, 1], or None when it cannot tell.
 
-    A completed level is 1. A failed or cancelled one shows where it stopped
-    (``fraction()`` counts every finished level as 1, which is right for a
-    parent's arithmetic but would draw a full bar for a song that failed
-    half way).
+    The level's own ``percentage`` (one number per level, everywhere); None
+    only for a running level with neither a total nor children, which draws
+    as an indeterminate bar.
     """
-    status = level.status
-    if status is ProgressStatus.COMPLETED:
-        return 1.0
-    children = list(level.children.values())
-    if status is ProgressStatus.RUNNING and not level.total and not children:
+    if level.status is ProgressStatus.RUNNING and not level.total and not level.children:
         return None
-    if status is ProgressStatus.RUNNING:
-        return level.fraction()
-    total = level.total
-    own = level.current / total if total > 0 else 0.0
-    if children:
-        done = 0.0
-        for kid in children:
-            kid_fraction = level_fraction(kid) if kid.is_finished else kid.fraction()
-            done += kid_fraction or 0.0
-        own = max(own, done / max(total, len(children)))
-    return min(own, 1.0)
+    return level.percentage / 100.0
 
 
 def level_rate(level: ProgressLevel) -> float | None:
