@@ -335,8 +335,16 @@ def activate(handle: LevelHandle) -> None:
 
 
 def release(handle: LevelHandle) -> None:
-    """Stop ``handle`` being the current level, without ending it."""
-    handle._deactivate()
+    """Stop ``handle`` being the current level, without ending it.
+
+    When something else is current by now (the block that held the handle
+    was left), its token is only dropped: resetting it would bring back a
+    stale current level.
+    """
+    if CURRENT.get() is handle:
+        handle._deactivate()
+    else:
+        handle._token = None  # type: ignore[misc]
 
 
 def restore_parent(handle: LevelHandle) -> None:
@@ -437,6 +445,21 @@ def is_below_ended(state: ProgressState, level: ProgressLevel) -> bool:
             return True
         parent = levels.get(parent.parent_id) if parent.parent_id else None
     return False
+
+
+def start_level(
+    store: ProgressEventStore, state: ProgressState, level: ProgressLevel, message: str | None
+) -> bool:
+    """Mark a pending (or running) level running; False if it ended meanwhile."""
+    with store._lock:
+        if level._completed is not None:
+            return False
+        # The record's own method: a handle routes ``start`` back here.
+        ProgressLevel.start(level, message)
+        state.last_level_id = level.level_id
+    if store._listeners:
+        store._updated(state)
+    return True
 
 
 def flag_cancel(state: ProgressState) -> None:

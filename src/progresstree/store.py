@@ -225,16 +225,11 @@ class ProgressEventStore:
     ) -> ProgressLevel | None:
         """Mark a level running."""
         check_text("message", message)
-        with self._lock:
-            found = self._open_pair(operation_id, level_id, "start_level")
-            if found is None:
-                return None
-            state, level = found
-            level.start(message)
-            state.last_level_id = level.level_id
-        if self._listeners:
-            self._updated(state)
-        return level
+        found = self._open_pair(operation_id, level_id, "start_level")
+        if found is None:
+            return None
+        state, level = found
+        return level if _lifecycle.start_level(self, state, level, message) else None
 
     def update_level(
         self,

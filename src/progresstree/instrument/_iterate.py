@@ -26,11 +26,11 @@ from typing import Any
 
 from .._clock import monotonic
 from .._lifecycle import release as _release
-from ..context import LevelContext, LevelHandle, OperationContext, current_level
+from ..context import LevelContext, LevelHandle, OperationContext
 from ..errors import OperationCancelled, ProgressError
 from ..models import ProgressState
 from ..store import get_progress_store
-from ._values import describe_failure, short_text
+from ._values import as_label, describe_failure, short_text
 from ._verdict import watch
 from .paths import Path
 
@@ -137,6 +137,11 @@ class LevelPlan:
                 level_id = self.id_path.resolve(item)
             except Exception as exc:
                 metadata = {"path_errors": {"id_from": describe_failure(exc)}}
+            else:
+                label, problem = as_label(level_id)
+                level_id = index if label is None else label
+                if problem:
+                    metadata = {"path_errors": {"id_from": problem}}
         if self.name_path is not None:
             try:
                 name = short_text(self.name_path.resolve(item))
@@ -163,8 +168,7 @@ def release(handle: LevelHandle) -> None:
     The fallback when how the loop was left cannot be watched: the level's
     end is left to its parent, whose outcome it then shares.
     """
-    if current_level() is handle:
-        _release(handle)
+    _release(handle)
     if isinstance(handle, OperationContext):
         # An operation has no parent to end it: end it now.
         handle.__exit__(None, None, None)
@@ -182,8 +186,7 @@ def abandon(handle: LevelHandle, frame: Any) -> None:
     why: ``completed`` after ``break`` / ``return``, else with the
     exception's outcome (the very exception object is recorded).
     """
-    if current_level() is handle:
-        _release(handle)
+    _release(handle)
 
     def decide(exc: BaseException | None) -> None:
         if exc is None:

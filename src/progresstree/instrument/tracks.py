@@ -11,8 +11,9 @@ call needs.
 
 from __future__ import annotations
 
+import difflib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import wrapt
@@ -136,16 +137,24 @@ class _Tracks:
         name_from: str | None = None,
         total_from: str | None = None,
         operation: bool = False,
-        **static_metadata: Any,
+        metadata: Mapping[str, Any] | None = None,
+        **unknown: Any,
     ) -> Callable[[_F], _F]:
         """Open a ``level_type`` level around each call of the decorated function.
 
         The level is a child of the current level; with none (or with
         ``operation=True``) the call starts an operation of type
         ``level_type``. ``id_from`` / ``name_from`` / ``total_from`` are path
-        expressions rooted at a parameter (``"song.id"``); ``static_metadata``
-        is copied into every level's metadata.
+        expressions rooted at a parameter (``"song.id"``); ``metadata`` is
+        copied into every level's metadata. Any other keyword raises
+        ``TypeError`` (a misspelt ``idfrom=`` must not pass silently).
         """
+        if unknown:
+            raise TypeError(_unknown_message(level_type, unknown))
+        if metadata is not None and not isinstance(metadata, Mapping):
+            msg = f"tracks: metadata must be a mapping or None, got {metadata!r}"
+            raise TypeError(msg)
+        static_metadata = dict(metadata) if metadata else {}
         if not isinstance(level_type, str) or not level_type:
             hint = " (write @tracks('song'), not bare @tracks)" if callable(level_type) else ""
             msg = f"tracks: level_type must be a non-empty string, got {level_type!r}{hint}"
@@ -181,7 +190,8 @@ class _Tracks:
         id_from: str | None = None,
         name_from: str | None = None,
         total_from: str | None = None,
-        **static_metadata: Any,
+        metadata: Mapping[str, Any] | None = None,
+        **unknown: Any,
     ) -> Callable[[_F], _F]:
         """``tracks(level_type, operation=True, ...)``: each call is its own operation."""
         return self(
@@ -190,7 +200,8 @@ class _Tracks:
             name_from=name_from,
             total_from=total_from,
             operation=True,
-            **static_metadata,
+            metadata=metadata,
+            **unknown,
         )
 
     def __repr__(self) -> str:
@@ -198,3 +209,16 @@ class _Tracks:
 
 
 tracks = _Tracks()
+
+_KEYWORDS = ("id_from", "name_from", "total_from", "operation", "metadata")
+
+
+def _unknown_message(level_type: object, unknown: dict[str, Any]) -> str:
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, _KEYWORDS, n=1)
+        hints.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    return (
+        f"tracks({level_type!r}): unknown keyword {', '.join(hints)}; the keywords are "
+        f"{', '.join(_KEYWORDS)}; constant metadata goes in metadata={{...}}"
+    )
