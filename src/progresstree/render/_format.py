@@ -6,7 +6,7 @@ story; nothing here imports rich.
 
 from __future__ import annotations
 
-from ..models import ProgressLevel, ProgressStatus
+from ..models import ProgressLevel, ProgressStatus, progress
 
 __all__ = [
     "fmt_amount",
@@ -65,16 +65,17 @@ def level_counts(level: ProgressLevel) -> tuple[float, float]:
     return float(level.current), float(level.total)
 
 
-def level_fraction(level: ProgressLevel) -> float | None:
+def level_fraction(level: ProgressLevel, memo: dict[int, float] | None = None) -> float | None:
     """How far the level has gone in [0, 1], or None when it cannot tell.
 
     The level's own ``percentage`` (one number per level, everywhere); None
     only for a running level with neither a total nor children, which draws
-    as an indeterminate bar.
+    as an indeterminate bar. ``memo`` is shared across the rows of one tree,
+    so every subtree is summed once.
     """
     if level.status is ProgressStatus.RUNNING and not level.total and not level.children:
         return None
-    return level.percentage / 100.0
+    return progress(level, memo)
 
 
 def level_rate(level: ProgressLevel) -> float | None:
@@ -86,11 +87,11 @@ def level_rate(level: ProgressLevel) -> float | None:
     return done / elapsed
 
 
-def level_eta(level: ProgressLevel) -> float | None:
+def level_eta(level: ProgressLevel, memo: dict[int, float] | None = None) -> float | None:
     """Seconds left for a running level, extrapolated from its fraction."""
     if level.status is not ProgressStatus.RUNNING:
         return None
-    fraction = level_fraction(level)
+    fraction = level_fraction(level, memo)
     if fraction is None or fraction <= 0.0 or fraction >= 1.0:
         return None
     return level.get_elapsed_seconds() * (1.0 - fraction) / fraction

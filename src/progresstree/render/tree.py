@@ -139,6 +139,7 @@ class _Builder:
         self.options = options
         self.frame = frame
         self.table = _table()
+        self.memo: dict[int, float] = {}
 
     def operation_row(self, state: ProgressState) -> None:
         overall = state.get_overall_progress()
@@ -167,8 +168,15 @@ class _Builder:
         )
 
     def level_rows(self, kids: Sequence[ProgressLevel], prefix: str) -> None:
-        shown = _visible_children(kids, self.options.keep_completed)
-        for index, item in enumerate(shown):
+        """Rows for ``kids`` and their subtrees, depth first, with an explicit stack."""
+        keep = self.options.keep_completed
+        stack = [(_visible_children(kids, keep), 0, prefix)]
+        while stack:
+            shown, index, prefix = stack.pop()
+            if index >= len(shown):
+                continue
+            stack.append((shown, index + 1, prefix))
+            item = shown[index]
             last = index == len(shown) - 1
             branch = prefix + ("└─ " if last else "├─ ")
             if isinstance(item, tuple):
@@ -179,7 +187,8 @@ class _Builder:
             self.level_row(item, branch)
             children = list(item.children.values())
             if children and not (self.options.collapse and item.is_finished):
-                self.level_rows(children, prefix + ("   " if last else "│  "))
+                inner = prefix + ("   " if last else "│  ")
+                stack.append((_visible_children(children, keep), 0, inner))
 
     def level_row(self, level: ProgressLevel, branch: str) -> None:
         status = level.status
@@ -189,7 +198,7 @@ class _Builder:
             " ",
             (level.name or level.level_id, "bold" if status is ProgressStatus.RUNNING else ""),
         )
-        fraction = level_fraction(level)
+        fraction = level_fraction(level, self.memo)
         done, total = level_counts(level)
         count = f"{fmt_amount(done)}/{fmt_amount(total)}" if total else ""
         if status is ProgressStatus.FAILED:
@@ -198,7 +207,7 @@ class _Builder:
             detail = Text(level.message or "cancelled", style="yellow")
         else:
             detail = Text(level.message or "", style="dim")
-        eta = level_eta(level)
+        eta = level_eta(level, self.memo)
         self.table.add_row(
             _cell(name),
             render_bar(fraction, self.options.bar_width, _BAR_STYLES.get(status, "cyan")),
