@@ -14,7 +14,6 @@ import progresstree
 from progresstree import (
     LevelEndedError,
     OperationCancelled,
-    ProgressEvent,
     ProgressEventStore,
     get_progress_context,
 )
@@ -306,6 +305,8 @@ def test_a_deep_chain_renders_and_streams_as_json(store):
 
 
 def test_listeners_receive_event_enum_members(store, progress):
+    from progresstree import ProgressEvent
+
     seen: list[object] = []
     store.add_callback(lambda event, state: seen.append(event))
     with progress.operation("job") as op, op.song("s", "Song"):
