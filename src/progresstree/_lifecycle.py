@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._clock import monotonic
 from ._logging import logger
-from ._validate import LIMIT as _LIMIT
+from ._validate import INT_LIMIT, LIMIT
 from .errors import LevelEndedError, OperationCancelled
 from .models import (
     CANCELLED,
@@ -321,9 +321,8 @@ def exit_level(
             level._completed = now
             level.status = COMPLETED
             state.last_level_id = level.level_id
-            store = level._store
-            if store._listeners:
-                store._updated(state)
+            if level._store._listeners:
+                level._store._updated(state)
         return
     status = outcome(exc_type)
     end_level(level._store, state, level, status, exc if status is FAILED else None)
@@ -511,7 +510,7 @@ def increment(
             level._check_open()
             level._apply(None, None, None, 0, {})
         value = level.current + amount
-        if value > _LIMIT:
+        if value > INT_LIMIT if type(value) is int else value > LIMIT:
             msg = f"current must stay a finite number: {level.current!r} + {amount!r} is not"
             raise ValueError(msg)
         level.current = value

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from contextvars import Token
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 from . import _lifecycle
-from ._validate import LIMIT, check_amount, check_text
+from ._validate import SMALL, check_amount, check_text
 from .errors import LevelEndedError
 from .models import (
     CANCELLED,
@@ -77,7 +77,9 @@ class LevelHandle:
         **metadata: Any,
     ) -> LevelContext:
         """A child level of any type (enter it with ``with``); ``level_type`` is a str."""
-        return LevelContext(self, _level_type(level_type), level_id, name, total, metadata)
+        if level_type.__class__ is not str:
+            _bad_level_type(level_type)
+        return LevelContext(self, level_type, level_id, name, total, metadata)
 
     def song(
         self, song_id: object, name: str, total: int | float = 0, **metadata: Any
@@ -232,10 +234,11 @@ class LevelHandle:
             _lifecycle.restore_parent(self)
 
 
-def _level_type(level_type: object) -> str:
-    if type(level_type) is str and level_type:
-        return level_type
-    msg = f"level_type must be a non-empty str, got {level_type!r}"
+_ZERO = 0
+
+
+def _bad_level_type(level_type: object) -> NoReturn:
+    msg = f"level_type must be a str, got {level_type!r}"
     raise TypeError(msg)
 
 
@@ -339,9 +342,10 @@ class LevelContext(ProgressLevel, LevelHandle):
         self.level_id = "" if level_id is None else str(level_id)
         self.level_type = level_type
         self.name = name if type(name) is str else str(name)
-        self.total = (
-            total if type(total) is int and 0 <= total <= LIMIT else check_amount("total", total)
-        )
+        # The default 0 (a cached int object) needs no check.
+        if total is not _ZERO and (type(total) is not int or not 0 <= total < SMALL):
+            total = check_amount("total", total)
+        self.total = total
         self._metadata = metadata or None
         self.status = PENDING
         self.current = 0
@@ -457,7 +461,8 @@ class ProgressContext:
         **metadata: Any,
     ) -> LevelContext | OperationContext:
         """A child of the current level, or an operation of ``level_type``."""
-        level_type = _level_type(level_type)
+        if level_type.__class__ is not str:
+            _bad_level_type(level_type)
         current = self._current()
         if current is not None:
             return LevelContext(current, level_type, level_id, name, total, metadata)

@@ -182,7 +182,7 @@ def test_huge_ints_are_refused_everywhere(value):
     json.dumps(op.state.to_dict(), allow_nan=False)
 
 
-@pytest.mark.parametrize("level_type", [None, 42, b"song", ""])
+@pytest.mark.parametrize("level_type", [None, 42, b"song"])
 def test_level_type_must_be_a_str(progress, level_type):
     with progress.operation("job") as op:
         with pytest.raises(TypeError, match="level_type"):
