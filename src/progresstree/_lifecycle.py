@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._clock import monotonic
 from ._logging import logger
-from ._validate import INT_LIMIT, LIMIT
+from ._validate import SMALL, check_amount
 from .errors import LevelEndedError, OperationCancelled
 from .models import (
     CANCELLED,
@@ -510,9 +510,8 @@ def increment(
             level._check_open()
             level._apply(None, None, None, 0, {})
         value = level.current + amount
-        if value > INT_LIMIT if type(value) is int else value > LIMIT:
-            msg = f"current must stay a finite number: {level.current!r} + {amount!r} is not"
-            raise ValueError(msg)
+        if value > SMALL:  # one cheap comparison for everyday counts
+            check_amount("current", value)
         level.current = value
         state.last_level_id = level.level_id
     finally:

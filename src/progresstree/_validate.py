@@ -23,14 +23,14 @@ __all__ = [
 LIMIT = 1.7976931348623157e308
 # The same bound for ints, as an int (an int compared with a float is slow).
 INT_LIMIT = int(LIMIT)
-# Ints below this need no further check: CPython compares such one-digit
+# Ints up to this need no further check: CPython compares such one-digit
 # ints on its fastest path, and the check runs on every level.
-SMALL = 2**30
+SMALL = 2**30 - 1
 
 
 def check_amount(argument: str, value: object) -> int | float:
     """Return ``value`` if it is a finite, non-negative number, else raise."""
-    if type(value) is int and 0 <= value < SMALL:  # fast path for the common case
+    if type(value) is int and 0 <= value <= SMALL:  # fast path for the common case
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         msg = f"{argument} must be a number, got {value!r} of type {type(value).__name__}"

@@ -146,8 +146,9 @@ class LevelHandle:
     def increment(self, message: str | None = None) -> None:
         """``current += 1`` (optionally with a new message)."""
         level = self._level
-        if message is None and level is not None:
-            _lifecycle.increment(self._store, self._live_state(), level, 1)
+        state = self._state  # set whenever ``_level`` is (both at entry)
+        if message is None and level is not None and state is not None:
+            _lifecycle.increment(self._store, state, level, 1)
         else:
             self.update(message=message, increment=1)
 
@@ -155,10 +156,11 @@ class LevelHandle:
         """``current += amount`` (batched counting uses this)."""
         check_amount("amount", amount)
         level = self._level
-        if level is None:
+        state = self._state
+        if level is None or state is None:
             self.update(increment=amount)
         elif amount:
-            _lifecycle.increment(self._store, self._live_state(), level, amount)
+            _lifecycle.increment(self._store, state, level, amount)
 
     # -- properties ---------------------------------------------------------------
 
@@ -343,7 +345,7 @@ class LevelContext(ProgressLevel, LevelHandle):
         self.level_type = level_type
         self.name = name if type(name) is str else str(name)
         # The default 0 (a cached int object) needs no check.
-        if total is not _ZERO and (type(total) is not int or not 0 <= total < SMALL):
+        if total is not _ZERO and (type(total) is not int or not 0 <= total <= SMALL):
             total = check_amount("total", total)
         self.total = total
         self._metadata = metadata or None

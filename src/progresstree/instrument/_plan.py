@@ -41,6 +41,7 @@ class CallPlan:
         "_static",
         "_total_get",
         "_warned",
+        "direct",
         "level_type",
         "operation",
         "qualname",
@@ -69,6 +70,8 @@ class CallPlan:
         self._total_get = getters.get("total_from")
         self._simple = not getters
         self._warned = False
+        # No paths, no metadata, not an operation: a call needs nothing but the parent.
+        self.direct = self._simple and self._static is None and not operation
 
     def describe(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Describe:
         """Id, name, total and metadata of one call (path failures noted, never raised)."""
@@ -130,7 +133,7 @@ class CallPlan:
 
     def open(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> LevelHandle:
         """``handle(describe(...))`` in one step (the plain-function hot path)."""
-        if self._simple and self._static is None and not self.operation:
+        if self.direct:
             parent = _parent()
             if parent is not None:
                 return LevelContext(parent, self.level_type, None, self.qualname, 0, None)

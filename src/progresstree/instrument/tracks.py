@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 import wrapt
 
+from .._lifecycle import current_parent
+from ..context import LevelContext
 from ._drivers import drive_async_generator, drive_generator
 from ._plan import CallPlan
 
@@ -54,9 +56,18 @@ class _PlainFunctionWrapper(wrapt.FunctionWrapper[..., Any]):
     def __init__(self, wrapped: Callable[..., Any], wrapper: _Wrapper, plan: CallPlan) -> None:
         super().__init__(wrapped, wrapper)
         self._self_open = plan.open
+        # (level type, name) when a call needs nothing but the current parent.
+        self._self_direct = (plan.level_type, plan.qualname) if plan.direct else None
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         # ``self`` is positional-only: the function may take a keyword ``self``.
+        direct = self._self_direct
+        if direct is not None:
+            # The plan's own fast path, one Python call shorter.
+            parent = current_parent()
+            if parent is not None:
+                with LevelContext(parent, direct[0], None, direct[1], 0, None):
+                    return self.__wrapped__(*args, **kwargs)
         with self._self_open(None, args, kwargs):
             return self.__wrapped__(*args, **kwargs)
 
