@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._clock import monotonic
 from ._logging import logger
-from ._validate import SMALL, check_amount
+from ._validate import SMALL, check_amount, check_increment, check_update
 from .errors import LevelEndedError, OperationCancelled
 from .models import (
     CANCELLED,
@@ -482,8 +482,6 @@ def update(
     check_cancel: bool = True,
 ) -> None:
     """A checked update of an open level; raises if it ended or was cancelled."""
-    from ._validate import check_increment, check_update
-
     check_update(current, total, message, increment)
     with store._lock:
         if check_cancel and state._cancel_requested:
@@ -530,8 +528,6 @@ def update_operation(
     metadata: dict[str, Any],
 ) -> None:
     """A checked update of an operation's own counters, message or metadata."""
-    from ._validate import check_increment, check_update
-
     check_update(current, total, message, increment)
     with store._lock:
         if state._cancel_requested:

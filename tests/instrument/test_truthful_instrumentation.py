@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import sys
 import threading
 import warnings
 from types import SimpleNamespace
@@ -93,6 +94,35 @@ def test_break_inside_an_except_block_still_completes(progress):
             for _ in track_progress(["a", "b"], level="item"):
                 break
         assert _items(op)["a"].status.value == "completed"
+
+
+def test_no_trace_function_is_left_behind(progress):
+    with progress.operation("job") as op, op.song("s", "Song"):
+        for _ in track_progress(["a", "b"], level="item"):
+            break
+        try:
+            for _ in track_progress(["c"], level="item"):
+                raise ValueError("x")
+        except ValueError:
+            pass
+        assert sys.gettrace() is None
+    assert {level.status.value for level in _items(op).values()} == {"completed", "failed"}
+
+
+def test_loop_inside_a_generator_closed_by_its_consumer_ends_the_item(progress):
+    def produce() -> Any:
+        for name in track_progress(["a", "b", "c"], level="item"):
+            yield name
+
+    with progress.operation("job") as op, op.song("s", "Song"):
+        for name in produce():
+            if name == "b":
+                break
+        assert current_level().level_id == "s"
+        items = _items(op)
+        assert items["a"].status.value == "completed"
+        assert items["b"].is_finished
+        assert sys.gettrace() is None
 
 
 def test_exception_caught_by_a_suppressing_context_manager_fails_the_item(progress):

@@ -176,7 +176,10 @@ def release(handle: LevelHandle) -> None:
 
 def _caller() -> Any:
     """The frame that called the running one (the loop that closed the iterator)."""
-    return sys._getframe(2)  # noqa: SLF001 (CPython's documented frame access)
+    try:
+        return sys._getframe(2)  # noqa: SLF001 (CPython's documented frame access)
+    except ValueError:  # closed with no Python caller (interpreter shutdown)
+        return None
 
 
 def abandon(handle: LevelHandle, frame: Any) -> None:
