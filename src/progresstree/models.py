@@ -712,15 +712,10 @@ class ProgressState(_Timed):
         return next(counter)
 
     def _insert(self, level: ProgressLevel, parent: ProgressLevel | None) -> None:
-        level.level_id = self._claim_id(level.level_id, level)
-        if parent is None:
-            self.root_level_ids.append(level.level_id)
-        else:
-            children = parent._children
-            if children is None:
-                children = parent._children = SnapshotDict()
-            children[level.level_id] = level
-        self.last_level_id = level.level_id
+        # Inserting belongs to the tree's owner (imported here: it imports this module).
+        from ._lifecycle import add_level
+
+        add_level(self, level, parent)
 
     def add_level(
         self,

@@ -3,15 +3,14 @@
 :class:`ProgressEventStore` keeps the active operations and a bounded history
 of finished ones, and tells listeners what changed. Its public methods keep
 the names and meaning of the store of the application the seed guide comes
-from (unknown ids return None and change nothing); the level handles of
-``context.py`` use the private ``_update`` / ``_increment`` / ``_end_level``
-fast paths, which skip id lookups.
+from (unknown ids return None and change nothing).
 
-Mutations happen under one lock, with one exception: a level handle's enter
-and clean exit (``LevelContext`` in ``context.py``) publish with single atomic
-dict and list operations, checked again after publishing, so the hot path
-takes no lock. Listeners are called after the lock is released, and not at
-all when none is attached.
+What inserts, ends and closes levels and operations is written once, in
+``_lifecycle.py``; the store's methods look ids up and call it. Mutations
+happen under the store's lock, with one exception: a level handle's enter
+and clean exit publish with single atomic dict and list operations, checked
+again after publishing, so the hot path takes no lock. Listeners are called
+after the lock is released, and not at all when none is attached.
 """
 
 from __future__ import annotations
