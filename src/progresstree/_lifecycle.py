@@ -590,12 +590,14 @@ def write_record(
     started: float | None,
     completed: float | None,
     *,
+    status: ProgressStatus | None = None,
     total: int | float | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> None:
-    """Copy a relayed record's times (monotonic), total and metadata onto ``level``.
+    """Copy a relayed record's status, times (monotonic), total and metadata onto ``level``.
 
-    Replicas only: a local record never has its times rewritten.
+    Replicas only (a local record never has its times rewritten); the
+    replica has already refused records that would reopen an ended level.
     """
     if isinstance(level, ProgressState):
         if started is not None:
@@ -603,9 +605,28 @@ def write_record(
         if total is not None:
             level._total = total
         return
+    if status is not None:
+        level.status = status
     level._started = started
     level._completed = completed
     level._metadata = metadata or None
+
+
+def end_remote_operation(
+    store: ProgressEventStore,
+    state: ProgressState,
+    status: ProgressStatus,
+    error: str | None,
+    details: dict[str, Any] | None,
+    when: float | None,
+    events: Events,
+) -> None:
+    """End an operation as a relayed record says (under the lock), then close it."""
+    state.status = status
+    state.error = error
+    state.error_details = details
+    state._completed = monotonic() if when is None else when
+    close_operation(store, state, events)
 
 
 def log_refusal(what: str, operation_id: object, level_id: object) -> None:

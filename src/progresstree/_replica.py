@@ -195,12 +195,7 @@ class Replica:
         when: float | None,
         events: Events,
     ) -> None:
-        now = _clock.monotonic() if when is None else when
-        state.status = status
-        state.error = error
-        state.error_details = details
-        _lifecycle.write_record(state, None, now)
-        _lifecycle.close_operation(self.store, state, events)
+        _lifecycle.end_remote_operation(self.store, state, status, error, details, when, events)
         self._orphans.pop(state.operation_id, None)
 
     # -- levels -------------------------------------------------------------------
@@ -252,7 +247,6 @@ class Replica:
         self._owner[key] = source
         level.level_type = level_type
         level.name = name
-        level.status = ProgressStatus(status)
         level.current = current
         level.total = total
         level.message = message
@@ -265,7 +259,9 @@ class Replica:
         else:
             ended = None
             opened.add(key)
-        _lifecycle.write_record(level, _mono(started), ended, metadata=metadata)
+        _lifecycle.write_record(
+            level, _mono(started), ended, status=ProgressStatus(status), metadata=metadata
+        )
         state.last_level_id = full_id
 
     def _link(self, state: ProgressState, level: ProgressLevel, parent_id: str | None) -> None:
