@@ -59,12 +59,13 @@ def test_second_run_changes_nothing(tree: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_diff_prints_a_unified_diff_and_writes_nothing(
-    tree: Path, capsys: pytest.CaptureFixture[str]
+    tree: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = _snapshot(tree)
+    monkeypatch.chdir(tree)
     assert main([str(tree), "--diff"]) == EXIT_OK
     out, err = capsys.readouterr()
-    assert f"--- {tree / 'app' / 'blocks.py'}" in out
+    assert "--- a/app/blocks.py\n+++ b/app/blocks.py\n" in out
     assert "+        with get_progress_context().block_execution(" in out
     assert "+from progresstree import get_progress_context, safe_label" in out
     assert "2 would change" in err
