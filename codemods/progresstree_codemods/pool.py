@@ -11,6 +11,7 @@ run goes on.  Even ``-j 1`` runs in a worker, for the same reason.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import multiprocessing
 import os
 import signal
@@ -25,6 +26,9 @@ Task = Callable[[str], FileReport]
 
 def _serve(connection: Connection, task: Task) -> None:
     """Worker loop: a path in, a report (as a dict) out, until ``None`` arrives."""
+    # A crash is reported by the parent, per file; a dump of this process's
+    # stack (pytest and -X faulthandler turn it on) would only add noise.
+    faulthandler.disable()
     while True:
         path = connection.recv()
         if path is None:
