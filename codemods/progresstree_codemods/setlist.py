@@ -112,16 +112,18 @@ class _LoopRewriter(cst.CSTTransformer):
     def _labels(
         self, original: cst.For, target: LoopTarget
     ) -> tuple[cst.BaseExpression, cst.BaseExpression]:
-        """Id and name expressions that cannot fail where the loop body would not."""
+        """Id and name: attributes the loop body itself reads, else ``safe_label``."""
         config = self.session.config
-        reads = analysis.leading_reads(b.as_statements(original.body), target.variable)
-        id_attribute = _first(config.id_attributes, reads.attributes)
-        name_attribute = _first(config.name_attributes, reads.attributes)
+        used = analysis.used_attributes(b.as_statements(original.body), target.variable)
+        id_attribute = _first(config.id_attributes, used)
+        name_attribute = _first(config.name_attributes, used)
         level_id: cst.BaseExpression
         if id_attribute is not None:
             level_id = b.dotted(target.variable, id_attribute)
         elif target.index is not None:
             level_id = b.name(target.index)
+        elif name_attribute is not None:
+            level_id = b.dotted(target.variable, name_attribute)
         else:
             level_id = self._safe_label(target.variable, config.id_attributes, target.level_type)
         level_name: cst.BaseExpression
@@ -153,12 +155,12 @@ class _LoopRewriter(cst.CSTTransformer):
     def _setlist_name(
         self, preceding: Sequence[cst.BaseStatement], sequence: cst.BaseExpression
     ) -> cst.BaseExpression:
-        """``setlist.name`` when already read, else a ``safe_label`` or an f-string."""
-        fallback: cst.BaseExpression = (
-            cst.parse_expression(f'f"Setlist {{{self.setlist_id}}}"')
-            if self.setlist_id and self.setlist_id in self.parameters
-            else b.string("Setlist")
-        )
+        """``setlist.name`` when already read, else a ``safe_label`` or a plain ``"Setlist"``.
+
+        Never an f-string of the setlist id: formatting an object runs its
+        ``__str__``/``__repr__``, which may raise where the original would not.
+        """
+        fallback: cst.BaseExpression = b.string("Setlist")
         source = sequence
         if isinstance(sequence, cst.Name):
             assigned = analysis.last_assigned_value(preceding, sequence.value)

@@ -308,6 +308,10 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         if analysis.uses_progress_api(func, self.session.api.existing()):
             self._leave_alone(func, state, "already instrumented")
             return False
+        idiom = analysis.progress_idiom(func, self.config.progress_idioms)
+        if idiom is not None:
+            self._leave_alone(func, state, "already instrumented", f" (uses {idiom})")
+            return False
         return True
 
     def _where(self, func: cst.FunctionDef, state: _ClassState) -> str:
@@ -318,9 +322,11 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         line = f"line {position.start.line}: " if position is not None else ""
         return f"{line}{state.name}.{func.name.value}"
 
-    def _leave_alone(self, func: cst.FunctionDef, state: _ClassState, reason: str) -> None:
+    def _leave_alone(
+        self, func: cst.FunctionDef, state: _ClassState, reason: str, detail: str = ""
+    ) -> None:
         self._left_alone[reason] += 1
-        self.warn(f"{self._where(func, state)} left alone: {reason}")
+        self.warn(f"{self._where(func, state)} left alone: {reason}{detail}")
 
 
 def _append_to_init(init: cst.FunctionDef, factory: str) -> cst.FunctionDef:

@@ -155,7 +155,7 @@ class TestLeftAlone(CodemodTest):
                     tracker = get_progress_tracker(metadata)
                     return inputs
             """,
-            "line 2: Gain.process left alone: already instrumented",
+            "line 2: Gain.process left alone: already instrumented (uses get_progress_tracker)",
         )
 
     def test_method_using_the_reference_progress_attribute(self) -> None:
