@@ -268,3 +268,111 @@ def instrument_loops(
     if not rewriter.changed or not isinstance(body, cst.BaseSuite):
         return func, False
     return func.with_changes(body=body), setlist_method and index.song_loop is not None
+
+
+def _song_assignment(statement: cst.BaseStatement, session: EditSession) -> str | None:
+    """``song = queue.pop(0)``: the song variable a statement binds, else None."""
+    if not m.matches(
+        statement, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name())])])
+    ):
+        return None
+    assert isinstance(statement, cst.SimpleStatementLine)
+    small = statement.body[0]
+    assert isinstance(small, cst.Assign)
+    target = small.targets[0].target
+    assert isinstance(target, cst.Name)
+    return target.value if session.config.level_for(target.value) == "song" else None
+
+
+def _while_loops(suite: cst.BaseSuite) -> list[tuple[cst.While, list[cst.BaseStatement]]]:
+    """Every ``while`` of a block (outside nested functions), with the statements before it."""
+    found: list[tuple[cst.While, list[cst.BaseStatement]]] = []
+    if not isinstance(suite, cst.IndentedBlock):
+        return found
+    for position, statement in enumerate(suite.body):
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(statement, cst.While):
+            found.append((statement, list(suite.body[:position])))
+        for block in child_blocks(statement):
+            found.extend(_while_loops(block))
+    return found
+
+
+class _ReplaceNode(cst.CSTTransformer):
+    def __init__(self, old: cst.CSTNode, new: cst.CSTNode) -> None:
+        super().__init__()
+        self.old, self.new = old, new
+
+    def on_leave(
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        return self.new if original_node is self.old else updated_node
+
+
+def instrument_while_songs(
+    func: cst.FunctionDef,
+    session: EditSession,
+    *,
+    progress: Callable[[], cst.BaseExpression],
+) -> cst.FunctionDef | None:
+    """Songs taken one by one in a ``while`` loop (``song = queue.pop(0)``).
+
+    The ``while`` runs inside the ``setlist_processing`` operation and the rest
+    of its body, after the song is taken, inside the song's level.  None when
+    no ``while`` of the method binds a song variable at the top of its body.
+    """
+    for loop, preceding in _while_loops(func.body):
+        body = b.as_statements(loop.body)
+        found = [
+            (position, variable)
+            for position, statement in enumerate(body)
+            if (variable := _song_assignment(statement, session)) is not None
+        ]
+        if not found:
+            continue
+        position, variable = found[0]
+        data = analysis.data_parameters(func)
+        parameters = analysis.all_parameter_names(func)
+        taken = analysis.names_in(func)
+        rewriter = _LoopRewriter(
+            session,
+            _LoopIndex(session, cst.IndentedBlock(body=[])),
+            progress=progress,
+            setlist_id=data[0] if data else "",
+            parameters=parameters,
+            taken=taken,
+        )
+        op = analysis.fresh_name(("op", "progress_op"), taken)
+        song_ctx = analysis.fresh_name(("song_ctx", "progress_song_ctx"), taken)
+        rest = body[position + 1 :]
+        used = analysis.used_attributes(rest, variable)
+        config = session.config
+        id_attribute = _first(config.id_attributes, used) or _first(config.name_attributes, used)
+        name_attribute = _first(config.name_attributes, used)
+        level_id = (
+            b.dotted(variable, id_attribute)
+            if id_attribute
+            else rewriter._safe_label(variable, config.id_attributes, "song")
+        )
+        level_name = (
+            b.dotted(variable, name_attribute)
+            if name_attribute
+            else rewriter._safe_label(variable, config.name_attributes, "song")
+        )
+        song = rewriter._level_call(b.name(op), "song", [level_id, level_name])
+        new_body = [*body[: position + 1], b.with_block(song, rest, as_name=song_ctx)]
+        setlist_id: cst.BaseExpression = b.name(data[0]) if data else b.string("setlist")
+        operation = session.call(
+            cst.Attribute(value=progress(), attr=b.name("setlist_processing")),
+            b.arg(setlist_id),
+            b.arg(rewriter._setlist_name(preceding, b.name("songs"))),
+        )
+        new_loop = loop.with_changes(body=loop.body.with_changes(body=new_body))
+        wrapper = b.with_block(operation, [new_loop], as_name=op)
+        session.record("setlist_processing")
+        session.record("song level")
+        result = func.visit(_ReplaceNode(loop, wrapper))
+        assert isinstance(result, cst.FunctionDef)
+        return result
+    return None

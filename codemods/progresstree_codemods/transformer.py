@@ -24,7 +24,7 @@ from progresstree_codemods.config import CodemodConfig, add_config_args, resolve
 from progresstree_codemods.edits import EditSession, inserted_counts
 from progresstree_codemods.imports import add_imports
 from progresstree_codemods.loops import iter_loops, loop_target
-from progresstree_codemods.setlist import instrument_loops
+from progresstree_codemods.setlist import instrument_loops, instrument_while_songs
 from progresstree_codemods.targets import BLOCK, SETLIST, TargetIndex
 
 NOTHING_TO_DO = "no setlist service or block processor to instrument"
@@ -279,24 +279,44 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         result, songs_loop = instrument_loops(
             func, session, progress=progress, setlist_method=setlist_method
         )
-        if result is func:
-            if setlist_method:
+        if setlist_method and not songs_loop:
+            in_while = None
+            if not session.decorators:
+                in_while = instrument_while_songs(result, session, progress=progress)
+            if in_while is not None:
+                result = in_while
+            elif session.decorators and m.findall(func.body, m.While()):
+                result = self._add_operation_decorator(result)
+                self.warn(
+                    f"{self._where(func, state)}: songs are taken in a while loop; "
+                    "the method is an operation but songs get no levels in decorator style"
+                )
+            elif m.findall(func.body, m.While()):
+                self.warn(
+                    f"{self._where(func, state)}: songs are taken in a while loop; "
+                    "no setlist operation or song levels added (wrap the loop in "
+                    "setlist_processing by hand)"
+                )
+            else:
                 self.warn(f"{self._where(func, state)}: no loop over songs found")
+        if result is func:
             return func
         if via_self:
             state.uses_self_progress = True
         if session.decorators and songs_loop:
-            data = analysis.data_parameters(func)
-            args = [b.arg(b.string("setlist_processing"))]
-            if data:
-                args.append(b.arg(b.string(data[0]), "id_from"))
-            tracks = cst.Attribute(
-                value=b.name(session.api.name("tracks")), attr=b.name("operation")
-            )
-            decorator = cst.Decorator(decorator=session.call(tracks, *args))
-            session.record("@tracks.operation")
-            result = result.with_changes(decorators=[*result.decorators, decorator])
+            result = self._add_operation_decorator(result)
         return result
+
+    def _add_operation_decorator(self, func: cst.FunctionDef) -> cst.FunctionDef:
+        session = self.session
+        data = analysis.data_parameters(func)
+        args = [b.arg(b.string("setlist_processing"))]
+        if data:
+            args.append(b.arg(b.string(data[0]), "id_from"))
+        tracks = cst.Attribute(value=b.name(session.api.name("tracks")), attr=b.name("operation"))
+        decorator = cst.Decorator(decorator=session.call(tracks, *args))
+        session.record("@tracks.operation")
+        return func.with_changes(decorators=[*func.decorators, decorator])
 
     def _may_edit(self, func: cst.FunctionDef, state: _ClassState) -> bool:
         if analysis.is_abstract(func):
