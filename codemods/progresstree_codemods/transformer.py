@@ -22,7 +22,7 @@ from progresstree_codemods.api import ApiNames
 from progresstree_codemods.blocks import instrument_process
 from progresstree_codemods.config import CodemodConfig, add_config_args, resolve_config
 from progresstree_codemods.edits import EditSession, inserted_counts
-from progresstree_codemods.imports import add_imports
+from progresstree_codemods.imports import FIRST_PARTY_KEY, add_imports
 from progresstree_codemods.loops import iter_loops, loop_target
 from progresstree_codemods.setlist import instrument_loops, instrument_while_songs
 from progresstree_codemods.targets import BLOCK, SETLIST, TargetIndex
@@ -160,6 +160,7 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         return result
 
     def visit_Module(self, node: cst.Module) -> None:
+        self.context.scratch[FIRST_PARTY_KEY] = self.config.known_first_party
         api = ApiNames(node, self.context)
         self._session = EditSession(
             self.config, api, self.context, self.warn, indent=node.default_indent
