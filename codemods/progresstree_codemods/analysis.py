@@ -293,8 +293,15 @@ class _StoreFinder(cst.CSTVisitor):
         self.found = False
 
     def _check(self, target: cst.CSTNode) -> None:
-        if m.findall(target, m.Name(self.variable)):
-            self.found = True
+        """Names in binding position only: ``x[song.id] = ...`` does not rebind ``song``."""
+        if isinstance(target, cst.Name):
+            if target.value == self.variable:
+                self.found = True
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._check(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._check(target.value)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self._check(node.target)

@@ -15,7 +15,7 @@ import libcst.matchers as m
 
 from progresstree_codemods import analysis
 from progresstree_codemods import builders as b
-from progresstree_codemods.edits import EditSession
+from progresstree_codemods.edits import EditSession, inserted_counts
 from progresstree_codemods.work import is_processing_loop
 
 
@@ -173,7 +173,10 @@ def instrument_process(
         b.arg(level_type, "block_type"),
     )
     session.record("block_execution")
-    wrapped = b.with_block(manager, _track_loops(rest, session, op), as_name=op)
+    before = inserted_counts(session.context)["track_progress"]
+    body = _track_loops(rest, session, op)
+    counted = inserted_counts(session.context)["track_progress"] > before
+    wrapped = b.with_block(manager, body, as_name=op if counted else None)
     return func.with_changes(body=_replace_body(func.body, [*docstring, wrapped]))
 
 

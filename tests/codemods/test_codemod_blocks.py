@@ -70,7 +70,7 @@ class TestBlockProcessors(CodemodTest):
                         blk.id,
                         blk.name,
                         block_type=blk.type,
-                    ) as op:
+                    ):
                         log.info("block %s (%s) %s", blk.name, blk.type, blk.id)
                         return inputs
         """
@@ -103,7 +103,7 @@ class TestBlockProcessors(CodemodTest):
                         safe_label(block, "id", default="block"),
                         safe_label(block, "name", "title", default="Normalize"),
                         block_type="Normalize",
-                    ) as op:
+                    ):
                         return inputs
 
 
@@ -166,7 +166,7 @@ class TestBlockProcessors(CodemodTest):
                         block.id,
                         safe_label(block, "name", "title", default="Mixer"),
                         block_type="Mixer",
-                    ) as op:
+                    ):
                         return mix(block.id, inputs)
 
                 def process(self, block, inputs):
@@ -194,7 +194,7 @@ class TestBlockProcessors(CodemodTest):
                         safe_label(block, "id", default="block"),
                         safe_label(block, "name", "title", default="Gain"),
                         block_type="Gain",
-                    ) as op:
+                    ):
                         return {k: v * block.gain for k, v in inputs.items()}
         """
         self.assertCodemod(before, after, settings=DEFAULT)
