@@ -174,9 +174,7 @@ def _place(
         separator = (cst.EmptyLine(),) if section(following, first_party) != ours else ()
         following = following.with_changes(leading_lines=(*separator, *lines[blank:]))
     if following is not None and isinstance(following, cst.SimpleStatementLine):
-        if section(following, first_party) != ours and not _blank_prefix(
-            following.leading_lines
-        ):
+        if section(following, first_party) != ours and not _blank_prefix(following.leading_lines):
             following = following.with_changes(
                 leading_lines=(cst.EmptyLine(), *following.leading_lines)
             )

@@ -176,7 +176,7 @@ ISORTED_HEADS = {
         "import sys\n\n# the application\nfrom myapp.models import Block, render\n"
     ),
     "plain imports": "import os\n\nimport myapp\nfrom myapp.models import Block, render\n",
-    "docstring, no imports": "\"\"\"Services.\"\"\"\n",
+    "docstring, no imports": '"""Services."""\n',
 }
 
 

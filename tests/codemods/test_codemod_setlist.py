@@ -1,4 +1,3 @@
-# ruff: noqa: E501 (expected outputs are generated code at its real width)
 """Setlist services, context style: before/after pairs."""
 
 from __future__ import annotations
