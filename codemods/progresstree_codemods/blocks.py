@@ -18,16 +18,27 @@ from progresstree_codemods import builders as b
 from progresstree_codemods.edits import EditSession, inserted_counts
 from progresstree_codemods.work import is_processing_loop
 
+_PASS_THROUGH = frozenset(
+    {"enumerate", "sorted", "reversed", "list", "tuple", "set", "zip", "iter"}
+)
+_VIEWS = frozenset({"items", "values", "keys", "copy"})
+_VERBS = ("get_", "load_", "read_", "list_", "iter_", "fetch_", "find_", "all_")
+
 
 def _noun(expression: cst.BaseExpression) -> str | None:
     """What a loop goes over, in words: ``self._audio_files`` -> ``audio files``."""
     node = expression
     while True:
         if isinstance(node, cst.Call):
-            if isinstance(node.func, cst.Name) and node.args:
+            func = node.func
+            if isinstance(func, cst.Name) and func.value in _PASS_THROUGH and node.args:
                 node = node.args[0].value  # enumerate(xs), sorted(xs), zip(xs, ...)
-            elif isinstance(node.func, cst.Attribute):
-                node = node.func.value  # inputs.items(), self.load_files()
+            elif isinstance(func, cst.Attribute) and func.attr.value in _VIEWS:
+                node = func.value  # inputs.items()
+            elif isinstance(func, cst.Attribute):
+                return _words(func.attr.value)  # self.load_frames()
+            elif isinstance(func, cst.Name) and func.value != "range":
+                return _words(func.value)
             else:
                 return None
         elif isinstance(node, cst.Subscript):
@@ -45,7 +56,12 @@ def _noun(expression: cst.BaseExpression) -> str | None:
 
 
 def _words(identifier: str) -> str | None:
-    words = identifier.strip("_").replace("_", " ").strip()
+    name = identifier.strip("_")
+    for verb in _VERBS:
+        if name.startswith(verb) and len(name) > len(verb):
+            name = name[len(verb) :]
+            break
+    words = name.replace("_", " ").strip()
     return words if words and words.replace(" ", "").isidentifier() else None
 
 
