@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Sequence
 
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import Codemod, CodemodContext, SkipFile, VisitorBasedCodemodCommand
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from progresstree_codemods import analysis
 from progresstree_codemods import builders as b
@@ -128,7 +128,7 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         )
         self._targets: TargetIndex | None = None
         self._tree: cst.Module | None = None
-        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
+        self._code: str | None = None
         self._session: EditSession | None = None
         self._classes: list[_ClassState] = []
         self._left_alone: collections.Counter[str] = collections.Counter()
@@ -149,7 +149,7 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
             raise SkipFile(NOTHING_TO_DO)
         self._targets = targets
         self._tree = tree
-        self._positions = None
+        self._code = None
         inserted_counts(self.context)
         # The visitor needs no metadata wrapper (and its deep copy of the tree):
         # positions are computed only when a warning needs a line number.
@@ -336,18 +336,36 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         return True
 
     def _where(self, func: cst.FunctionDef, state: _ClassState) -> str:
-        if self._positions is None and self._tree is not None:
-            wrapper = MetadataWrapper(self._tree, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        position = self._positions.get(func) if self._positions is not None else None
-        line = f"line {position.start.line}: " if position is not None else ""
-        return f"{line}{state.name}.{func.name.value}"
+        """``line N: Class.method`` for warnings.
+
+        The line is found in the rendered module (rendering is cheap) rather
+        than through libcst's position metadata, which costs more than parsing
+        the file again.
+        """
+        if self._code is None and self._tree is not None:
+            self._code = self._tree.code
+        line = _line_of(self._code or "", state.name, func) if self._code else None
+        prefix = f"line {line}: " if line is not None else ""
+        return f"{prefix}{state.name}.{func.name.value}"
 
     def _leave_alone(
         self, func: cst.FunctionDef, state: _ClassState, reason: str, detail: str = ""
     ) -> None:
         self._left_alone[reason] += 1
         self.warn(f"{self._where(func, state)} left alone: {reason}{detail}")
+
+
+def _line_of(code: str, class_name: str, func: cst.FunctionDef) -> int | None:
+    """Line of the ``def`` of ``func`` in class ``class_name`` of ``code``."""
+    owner = re.search(rf"^[ \t]*class[ \t]+{re.escape(class_name)}\b", code, re.MULTILINE)
+    if owner is None:
+        return None
+    keyword = r"async[ \t]+def" if func.asynchronous is not None else "def"
+    pattern = rf"^[ \t]*{keyword}[ \t]+{re.escape(func.name.value)}\b"
+    found = re.compile(pattern, re.MULTILINE).search(code, owner.end())
+    if found is None:
+        return None
+    return code.count("\n", 0, found.start()) + 1
 
 
 def _append_to_init(init: cst.FunctionDef, factory: str) -> cst.FunctionDef:
