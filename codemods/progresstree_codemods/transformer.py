@@ -27,6 +27,8 @@ from progresstree_codemods.loops import iter_loops, loop_target
 from progresstree_codemods.setlist import instrument_loops, instrument_while_songs
 from progresstree_codemods.targets import BLOCK, SETLIST, TargetIndex
 
+SOURCE_KEY = "progresstree_codemods.source"
+"""``context.scratch`` key of the module's source text, when the caller has it at hand."""
 NOTHING_TO_DO = "no setlist service or block processor to instrument"
 _UNDECORATED: set[type[VisitorBasedCodemodCommand]] = set()
 
@@ -343,7 +345,8 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         the file again.
         """
         if self._code is None and self._tree is not None:
-            self._code = self._tree.code
+            source = self.context.scratch.get(SOURCE_KEY)
+            self._code = source if isinstance(source, str) else self._tree.code
         line = _line_of(self._code or "", state.name, func) if self._code else None
         prefix = f"line {line}: " if line is not None else ""
         return f"{prefix}{state.name}.{func.name.value}"

@@ -11,6 +11,9 @@ and left as it is.
 
 from __future__ import annotations
 
+import contextlib
+import re
+
 import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile
 
@@ -20,9 +23,19 @@ from progresstree_codemods.config import CodemodConfig
 from progresstree_codemods.diffs import unified_diff
 from progresstree_codemods.edits import inserted_counts
 from progresstree_codemods.report import CHANGED, DIFF, FAILED, SKIPPED, WRITE, FileReport
+from progresstree_codemods.transformer import SOURCE_KEY
 
 GENERATED_MARKER = "@" + "generated"
 """Files carrying this marker are produced by a generator; editing them would not last."""
+
+
+_UNUSUAL = re.compile(rb"\r(?!\n)|[\x0b\x0c\x1c-\x1e]")
+"""Bytes around which libcst may not reproduce a file: lone CRs, form feeds, ..."""
+
+
+def _may_be_lossy(source: bytes) -> bool:
+    """Whether rendering the parsed file back needs checking (libcst keeps all else)."""
+    return _UNUSUAL.search(source) is not None
 
 
 def _lossy_reason(source: bytes) -> str:
@@ -47,6 +60,9 @@ def process_file(path: str, settings: CodemodConfig, mode: str) -> FileReport:
     except Exception as exc:  # the parser raises more than its own error
         return FileReport(path, FAILED, f"cannot parse: {type(exc).__name__}: {exc}")
     context = CodemodContext(filename=path, full_module_name=None, full_package_name=None)
+    if tree.encoding.lower().replace("-", "") == "utf8":
+        with contextlib.suppress(UnicodeDecodeError):
+            context.scratch[SOURCE_KEY] = source.decode("utf-8")
     command = InstrumentCommand(context, settings=settings)
     try:
         result = command.transform_module(tree)
@@ -58,7 +74,7 @@ def process_file(path: str, settings: CodemodConfig, mode: str) -> FileReport:
     new_code = result.bytes
     if new_code == source:
         return FileReport(path, SKIPPED, "nothing to instrument", warnings=warnings)
-    if tree.bytes != source:
+    if _may_be_lossy(source) and tree.bytes != source:
         reason = f"not edited: libcst cannot reproduce it byte for byte ({_lossy_reason(source)})"
         return FileReport(path, FAILED, reason, warnings=warnings)
     try:
