@@ -56,8 +56,16 @@ def loop_target(loop: cst.For, config: CodemodConfig) -> LoopTarget | None:
 
     Only processing loops count (see :mod:`progresstree_codemods.work`).
     """
+    target = _named_target(loop, config)
+    if target is None or not is_processing_loop(loop):
+        return None
+    return target
+
+
+def _named_target(loop: cst.For, config: CodemodConfig) -> LoopTarget | None:
+    """The loop variable that names a configured level (cheap: names only)."""
     names = _names(loop.target)
-    if not names or not is_processing_loop(loop):
+    if not names:
         return None
     if isinstance(loop.target, cst.Name):
         variable = names[0]
