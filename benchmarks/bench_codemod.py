@@ -19,7 +19,8 @@ It times, side by side:
 The three are timed in turn, round after round (so a slow spell of the
 machine hits all of them).  Each candidate's ratio to the baseline is taken
 within a round (paired), and the median of those paired ratios is reported
-with the minimum times.
+with the minimum times, for wall-clock time and for CPU time (this process
+plus the runner's worker processes; steadier on a shared machine).
 
 Usage: python benchmarks/bench_codemod.py [--tree app|stdlib] [--repeat 5] [--lines 90000]
 """
@@ -27,6 +28,7 @@ Usage: python benchmarks/bench_codemod.py [--tree app|stdlib] [--repeat 5] [--li
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import sysconfig
@@ -108,15 +110,26 @@ def codemod(sources: list[bytes]) -> int:
     return changed
 
 
-def rounds(repeat: int, funcs: dict[str, Callable[[], object]]) -> dict[str, list[float]]:
-    """Seconds taken by each of ``funcs``, called in turn ``repeat`` times."""
-    times: dict[str, list[float]] = {label: [] for label in funcs}
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the runner's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def rounds(
+    repeat: int, funcs: dict[str, Callable[[], object]]
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall and CPU seconds taken by each of ``funcs``, called in turn ``repeat`` times."""
+    wall: dict[str, list[float]] = {label: [] for label in funcs}
+    cpu: dict[str, list[float]] = {label: [] for label in funcs}
     for _ in range(repeat):
         for label, func in funcs.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), _cpu()
             func()
-            times[label].append(time.perf_counter() - start)
-    return times
+            wall[label].append(time.perf_counter() - start)
+            cpu[label].append(_cpu() - start_cpu)
+    return wall, cpu
 
 
 def main() -> None:
@@ -151,7 +164,7 @@ def main() -> None:
             runner.run([str(root)], settings, mode=runner.CHECK, jobs=1)
 
         base_label = "libcst parse + render"
-        times = rounds(
+        wall, cpu = rounds(
             args.repeat,
             {
                 base_label: lambda: baseline(sources),
@@ -159,11 +172,21 @@ def main() -> None:
                 "progresstree codemod --check -j 1": end_to_end,
             },
         )
-        base = times[base_label]
-        print(f"{args.repeat} rounds{'min':>27}{'paired ratio (median)':>26}")
-        for label, seconds in times.items():
-            ratio = statistics.median(t / b for t, b in zip(seconds, base, strict=True))
-            print(f"{label:<36}{min(seconds):7.2f} s{ratio:14.2f}x")
+        print(
+            f"{args.repeat} rounds{'wall min':>29}{'wall ratio':>12}"
+            f"{'cpu min':>10}{'cpu ratio':>11}   (ratios: median of paired rounds)"
+        )
+        for label in wall:
+            wall_ratio = statistics.median(
+                t / b for t, b in zip(wall[label], wall[base_label], strict=True)
+            )
+            cpu_ratio = statistics.median(
+                t / b for t, b in zip(cpu[label], cpu[base_label], strict=True)
+            )
+            print(
+                f"{label:<36}{min(wall[label]):7.2f} s{wall_ratio:11.2f}x"
+                f"{min(cpu[label]):8.2f} s{cpu_ratio:10.2f}x"
+            )
         print("target: --check -j 1 <= 1.30x of libcst parse + render")
 
 

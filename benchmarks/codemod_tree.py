@@ -114,7 +114,7 @@ def _processor(rng: random.Random, index: int, instrumented: bool) -> str:
 def _service(rng: random.Random, index: int) -> str:
     noun = rng.choice(_NOUNS)
     return (
-        '"""Runs the songs of a setlist through their actions."""\n\n'
+        f'"""Runs the songs of a setlist through their actions, {noun}s included."""\n\n'
         "import logging\n\n"
         "from app.setlists.domain import Setlist\n\n"
         "logger = logging.getLogger(__name__)\n\n\n"
