@@ -59,7 +59,6 @@ def _expected(root: Path) -> dict[str, bytes]:
     return expected
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_diff_applies_with_git_apply(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -77,7 +76,6 @@ def test_diff_applies_with_git_apply(
     assert after == expected
 
 
-@pytest.mark.skipif(shutil.which("patch") is None, reason="needs patch")
 def test_diff_applies_with_patch_p1_from_a_subdirectory_run(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
