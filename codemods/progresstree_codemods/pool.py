@@ -3,13 +3,15 @@
 libcst's parser is native code: some inputs (a 400 KB ``1+1+...`` line)
 overflow its stack and kill the process with a signal.  In a pool from
 ``concurrent.futures`` that breaks the whole pool.  Here each worker takes
-one file at a time over a pipe, so when a worker dies the file it held is
-known: that file is reported as failed, a new worker takes its place and the
-run goes on.  Even ``-j 1`` runs in a worker, for the same reason.
+its files one at a time, in the order they were sent over its pipe, so when a
+worker dies the file it was on is known: that file is reported as failed, the
+files queued behind it go to a new worker and the run goes on.  Even ``-j 1``
+runs in a worker, for the same reason.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import faulthandler
 import multiprocessing
@@ -55,6 +57,10 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
+DEPTH = 2
+"""Files handed to a worker ahead: it starts the next one without waiting for the parent."""
+
+
 class _Worker:
     def __init__(self, task: Task) -> None:
         ours, theirs = _context().Pipe()
@@ -62,11 +68,14 @@ class _Worker:
         self.process = _context().Process(target=_serve, args=(theirs, task), daemon=True)
         self.process.start()
         theirs.close()
-        self.path: str | None = None
+        self.paths: collections.deque[str] = collections.deque()
+        """Files sent and not reported yet, in the order the worker takes them."""
 
-    def give(self, path: str) -> None:
-        self.path = path
-        self.connection.send(path)
+    def fill(self, pending: list[str]) -> None:
+        while pending and len(self.paths) < DEPTH:
+            path = pending.pop()
+            self.paths.append(path)
+            self.connection.send(path)
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -86,10 +95,9 @@ def run_isolated(paths: Sequence[str], task: Task, jobs: int) -> Iterator[FileRe
         for _ in range(max(1, min(jobs, len(paths)))):
             worker = _Worker(task)
             workers.append(worker)
-            if pending:
-                worker.give(pending.pop())
-        while any(w.path is not None for w in workers):
-            busy = [w for w in workers if w.path is not None]
+            worker.fill(pending)
+        while any(w.paths for w in workers):
+            busy = [w for w in workers if w.paths]
             ready = wait([w.connection for w in busy] + [w.process.sentinel for w in busy])
             for worker in busy:
                 data, dead = None, False
@@ -102,21 +110,23 @@ def run_isolated(paths: Sequence[str], task: Task, jobs: int) -> Iterator[FileRe
                     else:
                         dead = True
                 if data is not None:
-                    worker.path = None
+                    worker.paths.popleft()
                     yield FileReport(**data)
-                    if pending:
-                        worker.give(pending.pop())
+                    worker.fill(pending)
                 elif dead:
                     worker.process.join()
-                    crashed, worker.path = worker.path, None
-                    if crashed is not None:
-                        yield FileReport(crashed, FAILED, _crash_reason(worker.process.exitcode))
+                    # The worker died on the first file it had not reported;
+                    # the files queued behind it go to another worker.
+                    crashed = worker.paths.popleft()
+                    pending.extend(reversed(worker.paths))
+                    worker.paths.clear()
+                    yield FileReport(crashed, FAILED, _crash_reason(worker.process.exitcode))
                     workers.remove(worker)
                     worker.connection.close()
                     if pending:
                         replacement = _Worker(task)
                         workers.append(replacement)
-                        replacement.give(pending.pop())
+                        replacement.fill(pending)
     finally:
         for worker in workers:
             worker.stop()
