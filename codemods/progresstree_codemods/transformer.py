@@ -233,6 +233,12 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        # Imports, assignments and docstrings of modules and class bodies are
+        # never edited: not walking their expressions saves a good part of
+        # the walk on files with targets.
+        return False
+
     def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.FunctionDef:
