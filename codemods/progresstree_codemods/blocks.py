@@ -125,11 +125,8 @@ def _labels(
         args.append(b.arg(b.string(default), "default"))
         return b.call(b.name(session.api.name("safe_label")), *args)
 
-    level_id = (
-        b.dotted(block, id_attribute or name_attribute)
-        if id_attribute or name_attribute
-        else safe(config.id_attributes, "block")
-    )
+    id_source = id_attribute or name_attribute
+    level_id = b.dotted(block, id_source) if id_source else safe(config.id_attributes, "block")
     level_name = (
         b.dotted(block, name_attribute)
         if name_attribute

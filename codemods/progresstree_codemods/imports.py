@@ -121,7 +121,8 @@ def _add_from_imports(
     entries = sorted([*aliased, *((name, None) for name in plain)])
     listed = ", ".join(name if alias is None else f"{name} as {alias}" for name, alias in entries)
     line = cst.parse_statement(f"from {source} import {listed}", config=module.config_for_parsing)
-    return module.with_changes(body=_place(body, start, end, line, _first_party(context)))
+    assert isinstance(line, cst.SimpleStatementLine)
+    return module.with_changes(body=_place(list(body), start, end, line, _first_party(context)))
 
 
 def _first_party(context: CodemodContext) -> set[str]:
@@ -140,12 +141,12 @@ def _blank_prefix(lines: Sequence[cst.EmptyLine]) -> int:
 
 
 def _place(
-    body: list[cst.BaseStatement],
+    body: list[cst.SimpleStatementLine | cst.BaseCompoundStatement],
     start: int,
     end: int,
     line: cst.SimpleStatementLine,
     first_party: set[str],
-) -> list[cst.BaseStatement]:
+) -> list[cst.SimpleStatementLine | cst.BaseCompoundStatement]:
     """``body`` with ``line`` among the imports ``body[start:end]``, where isort puts it."""
     key = sort_key(line, first_party)
     position = start
@@ -181,7 +182,9 @@ def _place(
         return [*body[:position], line, following, *body[position + 1 :]]
     rest = body[end:]
     if rest:
-        rest[0] = _after_blank_line(rest[0])
+        first = _after_blank_line(rest[0])
+        assert isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+        rest[0] = first
     return [*body[:end], line, *rest]
 
 

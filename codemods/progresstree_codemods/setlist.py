@@ -299,14 +299,12 @@ def _while_loops(suite: cst.BaseSuite) -> list[tuple[cst.While, list[cst.BaseSta
     return found
 
 
-class _ReplaceNode(cst.CSTTransformer):
-    def __init__(self, old: cst.CSTNode, new: cst.CSTNode) -> None:
+class _ReplaceWhile(cst.CSTTransformer):
+    def __init__(self, old: cst.While, new: cst.BaseStatement) -> None:
         super().__init__()
         self.old, self.new = old, new
 
-    def on_leave(
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+    def leave_While(self, original_node: cst.While, updated_node: cst.While) -> cst.BaseStatement:
         return self.new if original_node is self.old else updated_node
 
 
@@ -372,7 +370,7 @@ def instrument_while_songs(
         wrapper = b.with_block(operation, [new_loop], as_name=op)
         session.record("setlist_processing")
         session.record("song level")
-        result = func.visit(_ReplaceNode(loop, wrapper))
+        result = func.visit(_ReplaceWhile(loop, wrapper))
         assert isinstance(result, cst.FunctionDef)
         return result
     return None
