@@ -146,3 +146,54 @@ def test_every_helper_accepts_none(ctx):
 def test_tracker_rejects_a_non_handle():
     with pytest.raises(TypeError, match="level must be a level handle"):
         ProgressTracker("song")  # type: ignore[arg-type]
+
+
+class _DuckTracker:
+    """A tracker with only the reference's start / update / complete."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[object, ...], dict[str, object]]] = []
+
+    def start(self, *args: object, **kwargs: object) -> None:
+        self.calls.append(("start", args, kwargs))
+
+    def update(self, *args: object, **kwargs: object) -> None:
+        self.calls.append(("update", args, kwargs))
+
+    def complete(self, *args: object, **kwargs: object) -> None:
+        self.calls.append(("complete", args, kwargs))
+
+
+def test_incremental_progress_starts_its_tracker_like_the_reference():
+    tracker = _DuckTracker()
+    steps = IncrementalProgress(tracker, "Rendering", total=5, start_at=2)
+    assert tracker.calls == [("start", ("Rendering",), {"total": 5, "current": 2})]
+    steps.step()
+    assert tracker.calls[-1][0] == "update"
+    assert tracker.calls[-1][2]["current"] == 3
+
+
+def test_incremental_progress_on_a_real_tracker(ctx):
+    with ctx.operation("op") as op, op.block("b", "Block") as block:
+        tracker = ProgressTracker(block)
+        IncrementalProgress(tracker, "Phase", total=4, start_at=1)
+        level = block.progress_level
+        assert (level.current, level.total, level.message) == (1, 4, "Phase")
+
+
+def test_progress_scope_uses_only_start_update_complete():
+    tracker = _DuckTracker()
+    with pytest.raises(ValueError), progress_scope(tracker, "Mixing", total=3):
+        raise ValueError("broke")
+    assert [name for name, _, _ in tracker.calls] == ["start", "complete"]
+    assert tracker.calls[0] == ("start", ("Mixing",), {"total": 3})
+
+
+def test_progress_scope_records_a_failure_through_a_public_fail(ctx):
+    with ctx.operation("op"):
+        tracker = ProgressTracker(level_type="phase")
+        with pytest.raises(ValueError), progress_scope(tracker, "Mixing"):
+            raise ValueError("broke")
+        level = tracker.handle.progress_level
+    assert level.status.value == "failed"
+    assert level.error == "broke"

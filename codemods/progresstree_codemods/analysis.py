@@ -10,6 +10,7 @@ methods, code that already reports progress).
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 from collections.abc import Collection, Iterable, Sequence
 
@@ -20,24 +21,20 @@ _ABSTRACT_DECORATORS = frozenset({"abstractmethod", "abstractproperty", "overloa
 _SAFE_LEN_FACTORIES = frozenset({"list", "tuple", "sorted", "dict", "set", "frozenset"})
 _SIZED_DISPLAYS = (cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.SetComp, cst.DictComp)
 
-# Names that mark a function as already reporting progress, whatever module they
-# came from: the progresstree API and the reference application's helpers.
+# Names that mark a function as already reporting progress through progresstree.
+# The application's own idioms are configured (``CodemodConfig.progress_idioms``).
 PROGRESS_API_NAMES = frozenset(
     {
         "get_progress_context",
         "get_progress_store",
-        "get_progress_tracker",
         "track_progress",
         "tracks",
-        "ProgressTracker",
-        "IncrementalProgress",
-        "progress_scope",
-        "yield_progress",
         "current_level",
         "safe_label",
         "safe_len",
     }
 )
+_IDIOM_STRING_LIMIT = 64
 
 
 def is_docstring(statement: cst.BaseStatement) -> bool:
@@ -101,6 +98,8 @@ class _FunctionFacts(cst.CSTVisitor):
     def __init__(self) -> None:
         self.names: set[str] = set()
         self.local: set[str] = set()
+        self.strings: set[str] = set()
+        self.called: set[str] = set()
         self.progress_attribute = False
 
     def _bind(self, target: cst.CSTNode) -> None:
@@ -118,6 +117,17 @@ class _FunctionFacts(cst.CSTVisitor):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value == "_progress":
             self.progress_attribute = True
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if len(node.value) <= _IDIOM_STRING_LIMIT:
+            value = node.evaluated_value
+            if isinstance(value, str):
+                self.strings.add(value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        dotted = dotted_name(node.func)
+        if dotted is not None:
+            self.called.add(dotted)
 
     def visit_Param(self, node: cst.Param) -> None:
         self.local.add(node.name.value)
@@ -150,6 +160,33 @@ def uses_progress_api(func: cst.FunctionDef, extra_names: Iterable[str] = ()) ->
         return True
     api = PROGRESS_API_NAMES.union(extra_names)
     return bool((facts.names & api) - facts.local)
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a chain of names and attributes, else None."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+def progress_idiom(func: cst.FunctionDef, patterns: Sequence[str]) -> str | None:
+    """The first sign that ``func`` reports progress its own way, or None.
+
+    ``patterns`` (fnmatch) are checked against identifiers, short string
+    literals and dotted call names (see ``CodemodConfig.progress_idioms``).
+    """
+    facts = _facts(func)
+    for pattern in patterns:
+        for found in (facts.names, facts.strings, facts.called):
+            matched = fnmatch.filter(sorted(found), pattern)
+            if matched:
+                return matched[0]
+    return None
 
 
 def names_in(func: cst.FunctionDef) -> set[str]:
@@ -256,8 +293,15 @@ class _StoreFinder(cst.CSTVisitor):
         self.found = False
 
     def _check(self, target: cst.CSTNode) -> None:
-        if m.findall(target, m.Name(self.variable)):
-            self.found = True
+        """Names in binding position only: ``x[song.id] = ...`` does not rebind ``song``."""
+        if isinstance(target, cst.Name):
+            if target.value == self.variable:
+                self.found = True
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._check(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._check(target.value)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self._check(node.target)
@@ -348,6 +392,86 @@ def leading_reads(statements: Sequence[cst.BaseStatement], variable: str) -> Rea
         if _may_jump(statement) or stores(statement, variable):
             break
     return reads
+
+
+class _AnywhereReads(_UnconditionalReads):
+    """``var.attr`` loads anywhere in a block, and whether the code guards ``var``.
+
+    Branches count (a method that reads ``block.name`` in one branch shows
+    that blocks have names), but not code that expects the read may fail: a
+    ``try`` with handlers, ``hasattr``/``getattr`` on the variable, or a test
+    of the variable itself (``if song``, ``song is None``, ``song and ...``).
+    """
+
+    def __init__(self, variable: str) -> None:
+        super().__init__(variable)
+        self.guarded = False
+
+    def _is_variable(self, node: cst.BaseExpression) -> bool:
+        while isinstance(node, cst.UnaryOperation):
+            node = node.expression
+        if isinstance(node, cst.Comparison):
+            node = node.left
+        return isinstance(node, cst.Name) and node.value == self.variable
+
+    def visit_If(self, node: cst.If) -> bool:
+        if self._is_variable(node.test):
+            self.guarded = True
+        return True
+
+    def visit_While(self, node: cst.While) -> bool:
+        if self._is_variable(node.test):
+            self.guarded = True
+        return True
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
+        if self._is_variable(node.left) or self._is_variable(node.right):
+            self.guarded = True
+        return super().visit_BooleanOperation(node)
+
+    def visit_IfExp(self, node: cst.IfExp) -> bool:
+        if self._is_variable(node.test):
+            self.guarded = True
+        return super().visit_IfExp(node)
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        if (
+            isinstance(node.func, cst.Name)
+            and node.func.value in {"hasattr", "getattr"}
+            and node.args
+            and self._is_variable(node.args[0].value)
+        ):
+            self.guarded = True
+        return super().visit_Call(node)
+
+    def visit_Try(self, node: cst.Try) -> bool:
+        if not node.handlers:
+            node.body.visit(self)
+        if node.orelse is not None:
+            node.orelse.visit(self)
+        if node.finalbody is not None:
+            node.finalbody.visit(self)
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def used_attributes(statements: Sequence[cst.BaseStatement], variable: str) -> set[str]:
+    """Attributes of ``variable`` the code itself reads in ``statements``.
+
+    Empty when the code guards the variable or rebinds it (the reads may then
+    concern another object, or be expected to fail).
+    """
+    collector = _AnywhereReads(variable)
+    for statement in statements:
+        if stores(statement, variable):
+            return set()
+        statement.visit(collector)
+    return set() if collector.guarded else collector.attributes
 
 
 def completed_reads(statements: Sequence[cst.BaseStatement], variable: str) -> Reads:
@@ -447,6 +571,30 @@ def all_parameter_names(func: cst.FunctionDef) -> set[str]:
     if params.star_kwarg is not None:
         names.add(params.star_kwarg.name.value)
     return names
+
+
+class _YieldFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.found = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def is_generator(func: cst.FunctionDef) -> bool:
+    """Whether ``func`` yields (a generator or an async generator)."""
+    finder = _YieldFinder()
+    func.body.visit(finder)
+    return finder.found
 
 
 def is_static(func: cst.FunctionDef) -> bool:

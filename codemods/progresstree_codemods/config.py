@@ -40,6 +40,30 @@ DEFAULT_LOOP_LEVELS: tuple[tuple[str, str], ...] = (
 )
 
 
+DEFAULT_PROGRESS_IDIOMS: tuple[str, ...] = (
+    "get_progress_tracker",
+    "progress_tracker",
+    "ProgressTracker",
+    "IncrementalProgress",
+    "progress_scope",
+    "yield_progress",
+    "report_progress",
+    "*.report_progress",
+    "*tracker.update",
+    "*tracker.advance",
+    "*tracker.increment",
+    "*tracker.set_progress",
+    "*tracker.start",
+    "*tracker.complete",
+)
+"""Signs that a function already reports progress its own way.
+
+Each pattern (fnmatch) is checked against every identifier the function
+spells, every short string literal in it (``metadata.get("progress_tracker")``)
+and every dotted name it calls (``tracker.update``).
+"""
+
+
 class ConfigError(ValueError):
     """A setting has a value the codemod cannot use."""
 
@@ -56,6 +80,9 @@ class CodemodConfig:
     loop_levels: tuple[tuple[str, str], ...] = DEFAULT_LOOP_LEVELS
     id_attributes: tuple[str, ...] = ("id",)
     name_attributes: tuple[str, ...] = ("name", "title")
+    type_attributes: tuple[str, ...] = ("type", "block_type", "kind")
+    progress_idioms: tuple[str, ...] = DEFAULT_PROGRESS_IDIOMS
+    known_first_party: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.style not in STYLES:
@@ -90,6 +117,9 @@ _KEYS: dict[str, tuple[str, str]] = {
     "loop-levels": ("loop_levels", "table"),
     "id-attributes": ("id_attributes", "list"),
     "name-attributes": ("name_attributes", "list"),
+    "type-attributes": ("type_attributes", "list"),
+    "progress-idioms": ("progress_idioms", "list"),
+    "known-first-party": ("known_first_party", "list"),
 }
 
 

@@ -23,6 +23,7 @@ only.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import libcst as cst
@@ -30,6 +31,11 @@ import libcst.matchers as m
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem
 from libcst.helpers import get_absolute_module_from_package_for_import
+
+from progresstree_codemods.sections import local_modules, section, sort_key
+
+FIRST_PARTY_KEY = "progresstree_codemods.known_first_party"
+MODULE_NAME = "progresstree"
 
 _FIRST_KEPT_FIRST = m.SimpleStatementLine(
     body=[m.Assign(targets=[m.AssignTarget(target=m.Name("__strict__"))])]
@@ -115,10 +121,71 @@ def _add_from_imports(
     entries = sorted([*aliased, *((name, None) for name in plain)])
     listed = ", ".join(name if alias is None else f"{name} as {alias}" for name, alias in entries)
     line = cst.parse_statement(f"from {source} import {listed}", config=module.config_for_parsing)
+    assert isinstance(line, cst.SimpleStatementLine)
+    return module.with_changes(body=_place(list(body), start, end, line, _first_party(context)))
+
+
+def _first_party(context: CodemodContext) -> set[str]:
+    names = set(context.scratch.get(FIRST_PARTY_KEY) or ())
+    if context.filename:
+        names |= local_modules(os.path.dirname(os.path.abspath(context.filename)))
+    names.discard(MODULE_NAME)
+    return names
+
+
+def _blank_prefix(lines: Sequence[cst.EmptyLine]) -> int:
+    count = 0
+    while count < len(lines) and lines[count].comment is None:
+        count += 1
+    return count
+
+
+def _place(
+    body: list[cst.SimpleStatementLine | cst.BaseCompoundStatement],
+    start: int,
+    end: int,
+    line: cst.SimpleStatementLine,
+    first_party: set[str],
+) -> list[cst.SimpleStatementLine | cst.BaseCompoundStatement]:
+    """``body`` with ``line`` among the imports ``body[start:end]``, where isort puts it."""
+    key = sort_key(line, first_party)
+    position = start
+    for index in range(start, end):
+        if sort_key(body[index], first_party) <= key:
+            position = index + 1
+    previous = body[position - 1] if position > start else None
+    following = body[position] if position < end else None
+    ours = key[0]
+    if previous is not None:
+        same = section(previous, first_party) == ours
+        line = line.with_changes(leading_lines=() if same else (cst.EmptyLine(),))
+        if (
+            not same
+            and isinstance(following, cst.SimpleStatementLine)
+            and section(following, first_party) == ours
+        ):
+            # The new line now opens the section: the blank line above it is enough.
+            lines = following.leading_lines
+            following = following.with_changes(leading_lines=lines[_blank_prefix(lines) :])
+    elif following is not None and isinstance(following, cst.SimpleStatementLine):
+        # First import of the block: it takes over the blank lines above the old first one.
+        lines = following.leading_lines
+        blank = _blank_prefix(lines)
+        line = line.with_changes(leading_lines=lines[:blank])
+        separator = (cst.EmptyLine(),) if section(following, first_party) != ours else ()
+        following = following.with_changes(leading_lines=(*separator, *lines[blank:]))
+    if following is not None and isinstance(following, cst.SimpleStatementLine):
+        if section(following, first_party) != ours and not _blank_prefix(following.leading_lines):
+            following = following.with_changes(
+                leading_lines=(cst.EmptyLine(), *following.leading_lines)
+            )
+        return [*body[:position], line, following, *body[position + 1 :]]
     rest = body[end:]
     if rest:
-        rest[0] = _after_blank_line(rest[0])
-    return module.with_changes(body=[*body[:end], line, *rest])
+        first = _after_blank_line(rest[0])
+        assert isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+        rest[0] = first
+    return [*body[:end], line, *rest]
 
 
 def _after_blank_line(statement: cst.BaseStatement) -> cst.BaseStatement:

@@ -15,6 +15,7 @@ import libcst.matchers as m
 
 from progresstree_codemods.config import CodemodConfig
 from progresstree_codemods.targets import child_blocks
+from progresstree_codemods.work import is_processing_loop
 
 _ENUMERATE = m.Call(
     func=m.Name("enumerate"),
@@ -51,7 +52,18 @@ def _names(target: cst.BaseExpression) -> list[str] | None:
 
 
 def loop_target(loop: cst.For, config: CodemodConfig) -> LoopTarget | None:
-    """The instrumentable loop variable of ``loop``, or None when there is none."""
+    """The instrumentable loop variable of ``loop``, or None when there is none.
+
+    Only processing loops count (see :mod:`progresstree_codemods.work`).
+    """
+    target = _named_target(loop, config)
+    if target is None or not is_processing_loop(loop):
+        return None
+    return target
+
+
+def _named_target(loop: cst.For, config: CodemodConfig) -> LoopTarget | None:
+    """The loop variable that names a configured level (cheap: names only)."""
     names = _names(loop.target)
     if not names:
         return None

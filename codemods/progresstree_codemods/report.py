@@ -1,19 +1,19 @@
 """Per-file outcomes and the summary ``progresstree codemod`` prints.
 
-Worker processes of libcst's parallel runner cannot hand objects back to the
-caller, so each one writes its file's outcome as a small JSON record into a
-directory the caller reads afterwards.
+Worker processes hand each report back as a plain dict (``as_dict``), which
+the parent turns into a ``FileReport`` again.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
-import hashlib
-import json
-import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
+
+WRITE = "write"
+DIFF = "diff"
+CHECK = "check"
+MODES = (WRITE, DIFF, CHECK)
 
 CHANGED = "changed"
 SKIPPED = "skipped"
@@ -31,21 +31,8 @@ class FileReport:
     warnings: list[str] = dataclasses.field(default_factory=list)
     diff: str = ""
 
-    def save(self, directory: str) -> None:
-        digest = hashlib.sha1(self.path.encode("utf-8", "surrogateescape")).hexdigest()
-        record = Path(directory, f"{digest}.json")
-        temporary = record.with_suffix(".tmp")
-        temporary.write_text(json.dumps(dataclasses.asdict(self)), encoding="utf-8")
-        os.replace(temporary, record)
-
-    @classmethod
-    def load_all(cls, directory: str) -> dict[str, FileReport]:
-        reports = {}
-        for record in Path(directory).glob("*.json"):
-            data = json.loads(record.read_text(encoding="utf-8"))
-            report = cls(**data)
-            reports[report.path] = report
-        return reports
+    def as_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
 
 
 def _quiet(reason: str, quiet: set[str]) -> bool:

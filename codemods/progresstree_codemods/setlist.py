@@ -112,16 +112,18 @@ class _LoopRewriter(cst.CSTTransformer):
     def _labels(
         self, original: cst.For, target: LoopTarget
     ) -> tuple[cst.BaseExpression, cst.BaseExpression]:
-        """Id and name expressions that cannot fail where the loop body would not."""
+        """Id and name: attributes the loop body itself reads, else ``safe_label``."""
         config = self.session.config
-        reads = analysis.leading_reads(b.as_statements(original.body), target.variable)
-        id_attribute = _first(config.id_attributes, reads.attributes)
-        name_attribute = _first(config.name_attributes, reads.attributes)
+        used = analysis.used_attributes(b.as_statements(original.body), target.variable)
+        id_attribute = _first(config.id_attributes, used)
+        name_attribute = _first(config.name_attributes, used)
         level_id: cst.BaseExpression
         if id_attribute is not None:
             level_id = b.dotted(target.variable, id_attribute)
         elif target.index is not None:
             level_id = b.name(target.index)
+        elif name_attribute is not None:
+            level_id = b.dotted(target.variable, name_attribute)
         else:
             level_id = self._safe_label(target.variable, config.id_attributes, target.level_type)
         level_name: cst.BaseExpression
@@ -153,12 +155,12 @@ class _LoopRewriter(cst.CSTTransformer):
     def _setlist_name(
         self, preceding: Sequence[cst.BaseStatement], sequence: cst.BaseExpression
     ) -> cst.BaseExpression:
-        """``setlist.name`` when already read, else a ``safe_label`` or an f-string."""
-        fallback: cst.BaseExpression = (
-            cst.parse_expression(f'f"Setlist {{{self.setlist_id}}}"')
-            if self.setlist_id and self.setlist_id in self.parameters
-            else b.string("Setlist")
-        )
+        """``setlist.name`` when already read, else a ``safe_label`` or a plain ``"Setlist"``.
+
+        Never an f-string of the setlist id: formatting an object runs its
+        ``__str__``/``__repr__``, which may raise where the original would not.
+        """
+        fallback: cst.BaseExpression = b.string("Setlist")
         source = sequence
         if isinstance(sequence, cst.Name):
             assigned = analysis.last_assigned_value(preceding, sequence.value)
@@ -266,3 +268,109 @@ def instrument_loops(
     if not rewriter.changed or not isinstance(body, cst.BaseSuite):
         return func, False
     return func.with_changes(body=body), setlist_method and index.song_loop is not None
+
+
+def _song_assignment(statement: cst.BaseStatement, session: EditSession) -> str | None:
+    """``song = queue.pop(0)``: the song variable a statement binds, else None."""
+    if not m.matches(
+        statement, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name())])])
+    ):
+        return None
+    assert isinstance(statement, cst.SimpleStatementLine)
+    small = statement.body[0]
+    assert isinstance(small, cst.Assign)
+    target = small.targets[0].target
+    assert isinstance(target, cst.Name)
+    return target.value if session.config.level_for(target.value) == "song" else None
+
+
+def _while_loops(suite: cst.BaseSuite) -> list[tuple[cst.While, list[cst.BaseStatement]]]:
+    """Every ``while`` of a block (outside nested functions), with the statements before it."""
+    found: list[tuple[cst.While, list[cst.BaseStatement]]] = []
+    if not isinstance(suite, cst.IndentedBlock):
+        return found
+    for position, statement in enumerate(suite.body):
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(statement, cst.While):
+            found.append((statement, list(suite.body[:position])))
+        for block in child_blocks(statement):
+            found.extend(_while_loops(block))
+    return found
+
+
+class _ReplaceWhile(cst.CSTTransformer):
+    def __init__(self, old: cst.While, new: cst.BaseStatement) -> None:
+        super().__init__()
+        self.old, self.new = old, new
+
+    def leave_While(self, original_node: cst.While, updated_node: cst.While) -> cst.BaseStatement:
+        return self.new if original_node is self.old else updated_node
+
+
+def instrument_while_songs(
+    func: cst.FunctionDef,
+    session: EditSession,
+    *,
+    progress: Callable[[], cst.BaseExpression],
+) -> cst.FunctionDef | None:
+    """Songs taken one by one in a ``while`` loop (``song = queue.pop(0)``).
+
+    The ``while`` runs inside the ``setlist_processing`` operation and the rest
+    of its body, after the song is taken, inside the song's level.  None when
+    no ``while`` of the method binds a song variable at the top of its body.
+    """
+    for loop, preceding in _while_loops(func.body):
+        body = b.as_statements(loop.body)
+        found = [
+            (position, variable)
+            for position, statement in enumerate(body)
+            if (variable := _song_assignment(statement, session)) is not None
+        ]
+        if not found:
+            continue
+        position, variable = found[0]
+        data = analysis.data_parameters(func)
+        parameters = analysis.all_parameter_names(func)
+        taken = analysis.names_in(func)
+        rewriter = _LoopRewriter(
+            session,
+            _LoopIndex(session, cst.IndentedBlock(body=[])),
+            progress=progress,
+            setlist_id=data[0] if data else "",
+            parameters=parameters,
+            taken=taken,
+        )
+        op = analysis.fresh_name(("op", "progress_op"), taken)
+        song_ctx = analysis.fresh_name(("song_ctx", "progress_song_ctx"), taken)
+        rest = body[position + 1 :]
+        used = analysis.used_attributes(rest, variable)
+        config = session.config
+        id_attribute = _first(config.id_attributes, used) or _first(config.name_attributes, used)
+        name_attribute = _first(config.name_attributes, used)
+        level_id = (
+            b.dotted(variable, id_attribute)
+            if id_attribute
+            else rewriter._safe_label(variable, config.id_attributes, "song")
+        )
+        level_name = (
+            b.dotted(variable, name_attribute)
+            if name_attribute
+            else rewriter._safe_label(variable, config.name_attributes, "song")
+        )
+        song = rewriter._level_call(b.name(op), "song", [level_id, level_name])
+        new_body = [*body[: position + 1], b.with_block(song, rest, as_name=song_ctx)]
+        setlist_id: cst.BaseExpression = b.name(data[0]) if data else b.string("setlist")
+        operation = session.call(
+            cst.Attribute(value=progress(), attr=b.name("setlist_processing")),
+            b.arg(setlist_id),
+            b.arg(rewriter._setlist_name(preceding, b.name("songs"))),
+        )
+        new_loop = loop.with_changes(body=loop.body.with_changes(body=new_body))
+        wrapper = b.with_block(operation, [new_loop], as_name=op)
+        session.record("setlist_processing")
+        session.record("song level")
+        result = func.visit(_ReplaceWhile(loop, wrapper))
+        assert isinstance(result, cst.FunctionDef)
+        return result
+    return None

@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Sequence
 
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import Codemod, CodemodContext, SkipFile, VisitorBasedCodemodCommand
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from progresstree_codemods import analysis
 from progresstree_codemods import builders as b
@@ -22,11 +22,13 @@ from progresstree_codemods.api import ApiNames
 from progresstree_codemods.blocks import instrument_process
 from progresstree_codemods.config import CodemodConfig, add_config_args, resolve_config
 from progresstree_codemods.edits import EditSession, inserted_counts
-from progresstree_codemods.imports import add_imports
+from progresstree_codemods.imports import FIRST_PARTY_KEY, add_imports
 from progresstree_codemods.loops import iter_loops, loop_target
-from progresstree_codemods.setlist import instrument_loops
+from progresstree_codemods.setlist import instrument_loops, instrument_while_songs
 from progresstree_codemods.targets import BLOCK, SETLIST, TargetIndex
 
+SOURCE_KEY = "progresstree_codemods.source"
+"""``context.scratch`` key of the module's source text, when the caller has it at hand."""
 NOTHING_TO_DO = "no setlist service or block processor to instrument"
 _UNDECORATED: set[type[VisitorBasedCodemodCommand]] = set()
 
@@ -128,7 +130,7 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         )
         self._targets: TargetIndex | None = None
         self._tree: cst.Module | None = None
-        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
+        self._code: str | None = None
         self._session: EditSession | None = None
         self._classes: list[_ClassState] = []
         self._left_alone: collections.Counter[str] = collections.Counter()
@@ -149,7 +151,7 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
             raise SkipFile(NOTHING_TO_DO)
         self._targets = targets
         self._tree = tree
-        self._positions = None
+        self._code = None
         inserted_counts(self.context)
         # The visitor needs no metadata wrapper (and its deep copy of the tree):
         # positions are computed only when a warning needs a line number.
@@ -160,6 +162,7 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         return result
 
     def visit_Module(self, node: cst.Module) -> None:
+        self.context.scratch[FIRST_PARTY_KEY] = self.config.known_first_party
         api = ApiNames(node, self.context)
         self._session = EditSession(
             self.config, api, self.context, self.warn, indent=node.default_indent
@@ -230,6 +233,12 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        # Imports, assignments and docstrings of modules and class bodies are
+        # never edited: not walking their expressions saves a good part of
+        # the walk on files with targets.
+        return False
+
     def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.FunctionDef:
@@ -279,24 +288,44 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         result, songs_loop = instrument_loops(
             func, session, progress=progress, setlist_method=setlist_method
         )
-        if result is func:
-            if setlist_method:
+        if setlist_method and not songs_loop:
+            in_while = None
+            if not session.decorators:
+                in_while = instrument_while_songs(result, session, progress=progress)
+            if in_while is not None:
+                result = in_while
+            elif session.decorators and m.findall(func.body, m.While()):
+                result = self._add_operation_decorator(result)
+                self.warn(
+                    f"{self._where(func, state)}: songs are taken in a while loop; "
+                    "the method is an operation but songs get no levels in decorator style"
+                )
+            elif m.findall(func.body, m.While()):
+                self.warn(
+                    f"{self._where(func, state)}: songs are taken in a while loop; "
+                    "no setlist operation or song levels added (wrap the loop in "
+                    "setlist_processing by hand)"
+                )
+            else:
                 self.warn(f"{self._where(func, state)}: no loop over songs found")
+        if result is func:
             return func
         if via_self:
             state.uses_self_progress = True
         if session.decorators and songs_loop:
-            data = analysis.data_parameters(func)
-            args = [b.arg(b.string("setlist_processing"))]
-            if data:
-                args.append(b.arg(b.string(data[0]), "id_from"))
-            tracks = cst.Attribute(
-                value=b.name(session.api.name("tracks")), attr=b.name("operation")
-            )
-            decorator = cst.Decorator(decorator=session.call(tracks, *args))
-            session.record("@tracks.operation")
-            result = result.with_changes(decorators=[*result.decorators, decorator])
+            result = self._add_operation_decorator(result)
         return result
+
+    def _add_operation_decorator(self, func: cst.FunctionDef) -> cst.FunctionDef:
+        session = self.session
+        data = analysis.data_parameters(func)
+        args = [b.arg(b.string("setlist_processing"))]
+        if data:
+            args.append(b.arg(b.string(data[0]), "id_from"))
+        tracks = cst.Attribute(value=b.name(session.api.name("tracks")), attr=b.name("operation"))
+        decorator = cst.Decorator(decorator=session.call(tracks, *args))
+        session.record("@tracks.operation")
+        return func.with_changes(decorators=[*func.decorators, decorator])
 
     def _may_edit(self, func: cst.FunctionDef, state: _ClassState) -> bool:
         if analysis.is_abstract(func):
@@ -308,19 +337,44 @@ class InstrumentTransformer(VisitorBasedCodemodCommand):
         if analysis.uses_progress_api(func, self.session.api.existing()):
             self._leave_alone(func, state, "already instrumented")
             return False
+        idiom = analysis.progress_idiom(func, self.config.progress_idioms)
+        if idiom is not None:
+            self._leave_alone(func, state, "already instrumented", f" (uses {idiom})")
+            return False
         return True
 
     def _where(self, func: cst.FunctionDef, state: _ClassState) -> str:
-        if self._positions is None and self._tree is not None:
-            wrapper = MetadataWrapper(self._tree, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        position = self._positions.get(func) if self._positions is not None else None
-        line = f"line {position.start.line}: " if position is not None else ""
-        return f"{line}{state.name}.{func.name.value}"
+        """``line N: Class.method`` for warnings.
 
-    def _leave_alone(self, func: cst.FunctionDef, state: _ClassState, reason: str) -> None:
+        The line is found in the rendered module (rendering is cheap) rather
+        than through libcst's position metadata, which costs more than parsing
+        the file again.
+        """
+        if self._code is None and self._tree is not None:
+            source = self.context.scratch.get(SOURCE_KEY)
+            self._code = source if isinstance(source, str) else self._tree.code
+        line = _line_of(self._code or "", state.name, func) if self._code else None
+        prefix = f"line {line}: " if line is not None else ""
+        return f"{prefix}{state.name}.{func.name.value}"
+
+    def _leave_alone(
+        self, func: cst.FunctionDef, state: _ClassState, reason: str, detail: str = ""
+    ) -> None:
         self._left_alone[reason] += 1
-        self.warn(f"{self._where(func, state)} left alone: {reason}")
+        self.warn(f"{self._where(func, state)} left alone: {reason}{detail}")
+
+
+def _line_of(code: str, class_name: str, func: cst.FunctionDef) -> int | None:
+    """Line of the ``def`` of ``func`` in class ``class_name`` of ``code``."""
+    owner = re.search(rf"^[ \t]*class[ \t]+{re.escape(class_name)}\b", code, re.MULTILINE)
+    if owner is None:
+        return None
+    keyword = r"async[ \t]+def" if func.asynchronous is not None else "def"
+    pattern = rf"^[ \t]*{keyword}[ \t]+{re.escape(func.name.value)}\b"
+    found = re.compile(pattern, re.MULTILINE).search(code, owner.end())
+    if found is None:
+        return None
+    return code.count("\n", 0, found.start()) + 1
 
 
 def _append_to_init(init: cst.FunctionDef, factory: str) -> cst.FunctionDef:

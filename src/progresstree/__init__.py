@@ -20,8 +20,8 @@ from .context import (
     current_level,
     get_progress_context,
 )
-from .errors import LevelEndedError, OperationCancelled, ProgressError
-from .models import ProgressLevel, ProgressState, ProgressStatus
+from .errors import LevelEndedError, OperationCancelled, PathWarning, ProgressError
+from .models import ProgressEvent, ProgressLevel, ProgressState, ProgressStatus
 from .safe import safe_label, safe_len
 from .store import (
     ProgressEventStore,
@@ -33,8 +33,9 @@ from .store import (
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from ._threads import ThreadPoolExecutor
-    from .instrument import track_progress, tracks
+    from ._threads import ThreadPoolExecutor, instrument_threads, uninstrument_threads
+    from .instrument.proxies import track_progress
+    from .instrument.tracks import tracks
     from .process_pool import ProcessPoolExecutor
     from .propagation import attach, current_token
 
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "ProcessPoolExecutor": ".process_pool",
     "ThreadPoolExecutor": "._threads",
+    "instrument_threads": "._threads",
+    "uninstrument_threads": "._threads",
     "attach": ".propagation",
     "current_token": ".propagation",
     "track_progress": ".instrument",
@@ -69,9 +72,11 @@ __all__ = [
     "LevelHandle",
     "OperationCancelled",
     "OperationContext",
+    "PathWarning",
     "ProcessPoolExecutor",
     "ProgressContext",
     "ProgressError",
+    "ProgressEvent",
     "ProgressEventStore",
     "ProgressLevel",
     "ProgressState",
@@ -84,9 +89,11 @@ __all__ = [
     "current_token",
     "get_progress_context",
     "get_progress_store",
+    "instrument_threads",
     "reset_progress_store",
     "safe_label",
     "safe_len",
     "track_progress",
     "tracks",
+    "uninstrument_threads",
 ]

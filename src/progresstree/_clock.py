@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from datetime import datetime
 
-__all__ = ["datetime_to_monotonic", "monotonic", "monotonic_to_datetime"]
+__all__ = [
+    "datetime_to_monotonic",
+    "from_wall",
+    "monotonic",
+    "monotonic_to_datetime",
+    "to_wall",
+]
 
 monotonic = time.perf_counter
 _WALL_OFFSET = time.time() - time.perf_counter()
@@ -34,3 +40,13 @@ def datetime_to_monotonic(value: datetime) -> float:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.timestamp() - _WALL_OFFSET
+
+
+def to_wall(seconds: float) -> float:
+    """A monotonic reading as Unix time (seconds), for records sent elsewhere."""
+    return seconds + _WALL_OFFSET
+
+
+def from_wall(seconds: float) -> float:
+    """Unix time (seconds) from another process as a reading of this clock."""
+    return seconds - _WALL_OFFSET

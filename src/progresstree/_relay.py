@@ -32,7 +32,7 @@ from typing import Any
 from . import _clock
 from ._changes import ChangeCursor
 from ._json import json_safe
-from .models import ProgressLevel, ProgressState
+from .models import ProgressLevel, ProgressState, metadata_of
 from .propagation import mirror_of
 
 __all__ = ["Relay", "Ticker", "level_record", "new_source_id", "op_record"]
@@ -46,7 +46,7 @@ def new_source_id() -> str:
 
 
 def _wall(value: float | None) -> float | None:
-    return None if value is None else value + _clock._WALL_OFFSET
+    return None if value is None else _clock.to_wall(value)
 
 
 def level_record(level: ProgressLevel) -> list[Any]:
@@ -60,12 +60,12 @@ def level_record(level: ProgressLevel) -> list[Any]:
         level.current,
         level.total,
         level.message,
-        _wall(level._started),
-        _wall(level._completed),
+        _wall(level.started_monotonic),
+        _wall(level.completed_monotonic),
         level.error,
         json_safe(level.error_details) if level.error_details else None,
         level.parent_id,
-        json_safe(level._metadata) if level._metadata else None,
+        json_safe(metadata) if (metadata := metadata_of(level)) else None,
     ]
 
 
@@ -78,11 +78,11 @@ def op_record(state: ProgressState, mirror: bool) -> Entry:
         state.operation_type,
         state.name,
         state.status.value,
-        _wall(state._started),
-        _wall(state._completed),
+        _wall(state.started_monotonic),
+        _wall(state.completed_monotonic),
         state.error,
         json_safe(state.error_details) if state.error_details else None,
-        state._total,
+        state.total,
         state.current,
         state.message,
         json_safe(state.metadata) if state.metadata else None,
@@ -109,20 +109,20 @@ class Relay:
 
     def __init__(self, source: str | None = None) -> None:
         self.source = source or new_source_id()
-        self._dirty: dict[str, ProgressState] = {}
+        self.dirty: dict[str, ProgressState] = {}
         # The store parks ``updated`` states here directly (listeners.py).
-        self.parked = self._dirty
+        self.parked = self.dirty
         self._tracks: dict[str, _Track] = {}
         self._instances = 0
         self._lock = threading.Lock()
 
     def __call__(self, event: str, state: ProgressState) -> None:
-        self._dirty[state.operation_id] = state
+        self.dirty[state.operation_id] = state
 
     @property
     def has_changes(self) -> bool:
         """True when some operation changed since the last ``collect()``."""
-        return bool(self._dirty)
+        return bool(self.dirty)
 
     def resync(self) -> None:
         """Make the next ``collect()`` send the whole state of every tracked operation."""
@@ -130,13 +130,13 @@ class Relay:
             for op_id, track in list(self._tracks.items()):
                 track.header = None
                 track.cursor = ChangeCursor(level_record)
-                self._dirty[op_id] = track.state
+                self.dirty[op_id] = track.state
 
     def collect(self) -> list[Entry]:
         """The change records since the last call, parents before children."""
         out: list[Entry] = []
         with self._lock:
-            dirty = self._dirty
+            dirty = self.dirty
             while dirty:
                 try:
                     op_id, state = dirty.popitem()

@@ -16,7 +16,12 @@ Rules (SPEC 10):
   that the parent's own record later fills in.
 * Levels of an operation this store does not have active go into an
   operation with that id marked ``metadata["orphaned"] = True``; an operation
-  in history is never reopened.
+  in history is never reopened, and a level record for an operation that
+  ended here is refused unless its sender declared itself a mirror of it.
+* Batches are checked whole first (``_records.check_batch``): a bad one is
+  refused and nothing of it applied. A record naming an absent parent its
+  id does not extend, or one that would close a parent cycle, is refused
+  alone.
 
 The merge state (who owns which level id, renamed ids, open levels) is kept
 per operation and dropped once the operation has ended, whoever ended it, so
@@ -28,21 +33,45 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from . import _clock
-from ._gcrelief import operation_ended, operation_started
-from .models import PENDING, ProgressLevel, ProgressState, ProgressStatus, SnapshotDict
-from .store import ProgressEventStore, _close_open
+from . import _clock, _lifecycle
+from ._lifecycle import Events
+from ._records import RecordError, check_batch
+from .models import PENDING, ProgressEvent, ProgressLevel, ProgressState, ProgressStatus
+from .store import ProgressEventStore
 
 __all__ = ["Replica"]
 
 _PLACEHOLDER = "\x00placeholder"
 _TERMINAL = frozenset({"completed", "failed", "cancelled"})
-_EVENT = {"completed": "completed", "failed": "failed", "cancelled": "cancelled"}
 _ENDED_KEPT = 4096  # ended remote operation ids remembered, so none reopens
 
 
 def _mono(value: float | None) -> float | None:
-    return None if value is None else value - _clock._WALL_OFFSET
+    return None if value is None else _clock.from_wall(value)
+
+
+def _check_parent(state: ProgressState, level_id: str, parent_id: str | None) -> None:
+    """Refuse an unknown parent its id does not name, or a parent cycle.
+
+    A parent that has not arrived yet is awaited (placeholder) only when the
+    level's id extends it (``parent:child``, as levels opened in a block
+    are); and a level never hangs under one of its own descendants.
+    """
+    levels = state.levels
+    if parent_id is not None and parent_id not in levels:
+        if not level_id.startswith(parent_id + ":"):
+            msg = f"level {level_id!r} names an unknown parent {parent_id!r}"
+            raise RecordError(msg)
+        head = parent_id.rpartition(":")[0]  # where its placeholder would hang
+        parent_id = head if head in levels else None
+    seen: set[str] = set()
+    while parent_id is not None and parent_id not in seen:
+        if parent_id == level_id:
+            msg = f"level {level_id!r} would be its own ancestor"
+            raise RecordError(msg)
+        seen.add(parent_id)
+        parent = levels.get(parent_id)
+        parent_id = None if parent is None else parent.parent_id
 
 
 class Replica:
@@ -84,16 +113,23 @@ class Replica:
 
     # -- entry point ------------------------------------------------------------
 
-    def apply(self, source: str, entries: list[list[Any]]) -> None:
+    def apply(self, source: str, entries: list[list[Any]]) -> str | None:
         """Apply one batch of records sent by ``source``.
 
         Ownership is tracked per ``source#instance`` (see ``_relay``).
+        Returns None, or why the batch (nothing applied) or a record of it
+        was refused.
         """
-        events: list[tuple[str, ProgressState]] = []
+        try:
+            entries = check_batch(entries)
+        except RecordError as exc:
+            return str(exc)
+        refused: str | None = None
+        events: Events = []
         touched: set[int] = set()
         store = self.store
-        with store._lock:
-            self._prune()
+        with _lifecycle.store_lock(store):
+            self._prune()  # after the batch was checked
             for entry in entries:
                 try:
                     if entry[0] == "op":
@@ -104,46 +140,53 @@ class Replica:
                         self._apply_level(sender, state, entry[2])
                         if id(state) not in touched:
                             touched.add(id(state))
-                            events.append(("updated", state))
-                except (IndexError, KeyError, TypeError, ValueError):
-                    continue  # a malformed record never stops the others
-        if store._listeners:
-            for event, state in events:
-                store._emit(event, state)
+                            events.append((ProgressEvent.UPDATED, state))
+                except (IndexError, KeyError, TypeError, ValueError) as exc:
+                    refused = refused or str(exc)  # a refused record never stops the others
+        _lifecycle.emit(store, events)
+        return refused
 
     # -- operations -------------------------------------------------------------
 
     def _history_has(self, op_id: str) -> bool:
-        return any(old.operation_id == op_id for old in self.store._history)
+        return _lifecycle.in_history(self.store, op_id)
+
+    def _has_ended(self, op_id: str) -> bool:
+        """True when ``op_id`` ended here (remote, recently ended, or in history)."""
+        return op_id in self._remote_ops or op_id in self._ended or self._history_has(op_id)
 
     def _new_state(
         self, op_id: str, op_type: str, name: str, metadata: dict[str, Any] | None
     ) -> ProgressState:
         state = ProgressState(op_id, op_type, name, metadata=metadata)
         state.start()
-        self.store._active[op_id] = state
+        _lifecycle.register(self.store, state)
         self._states[op_id] = state
-        operation_started()
         return state
 
     def _target(
-        self, source: str, op_id: str, events: list[tuple[str, ProgressState]]
+        self,
+        source: str,
+        op_id: str,
+        events: Events,
+        mirror: bool = False,
     ) -> ProgressState:
         """The active operation ``op_id``, an orphan one created when needed."""
-        state = self.store._active.get(op_id)
+        state = _lifecycle.active(self.store, op_id)
         if state is None:
+            if not mirror and self._has_ended(op_id):
+                msg = f"level of ended operation {op_id!r}"
+                raise RecordError(msg)
             op_type = self._types.get(op_id, "unknown")
             state = self._new_state(op_id, op_type, "", {"orphaned": True})
             self._orphans[op_id] = set()
-            events.append(("started", state))
+            events.append((ProgressEvent.STARTED, state))
         users = self._orphans.get(op_id)
         if users is not None:
             users.add(source)
         return state
 
-    def _apply_op(
-        self, source: str, entry: list[Any], events: list[tuple[str, ProgressState]]
-    ) -> None:
+    def _apply_op(self, source: str, entry: list[Any], events: Events) -> None:
         (_, op_id, op_type, name, status, started, completed) = entry[:7]
         error, details, total, current, message, metadata, mirror = entry[7:14]
         self._types.setdefault(op_id, op_type)
@@ -151,36 +194,34 @@ class Replica:
         terminal = status in _TERMINAL
         if mirror:
             if not terminal:
-                self._target(source, op_id, events)
+                self._target(source, op_id, events, mirror=True)
                 return
             users = self._orphans.get(op_id)
-            live = store._active.get(op_id)
+            live = _lifecycle.active(store, op_id)
             if users is not None and live is not None:
                 users.discard(source)
                 if not users:
                     self._end(live, ProgressStatus.COMPLETED, None, None, None, events)
             return
-        state = store._active.get(op_id)
+        state = _lifecycle.active(store, op_id)
         if state is None:
-            if op_id in self._remote_ops or op_id in self._ended or self._history_has(op_id):
+            if self._has_ended(op_id):
                 return  # ended here already: never reopened
             state = self._new_state(op_id, op_type, name, metadata)
             self._remote_ops.add(op_id)
-            events.append(("started", state))
+            events.append((ProgressEvent.STARTED, state))
         elif op_id not in self._remote_ops:
             return  # this store's own operation: only its owner changes it
         state.name = name
-        state._total = total
         state.current = current
         state.message = message
         state.metadata.clear()
         state.metadata.update(metadata or {})
-        if started is not None:
-            state._started = _mono(started)
+        _lifecycle.write_record(state, _mono(started), None, total=total)
         if terminal:
             self._end(state, ProgressStatus(status), error, details, _mono(completed), events)
-        elif ("started", state) not in events:
-            events.append(("updated", state))
+        elif (ProgressEvent.STARTED, state) not in events:
+            events.append((ProgressEvent.UPDATED, state))
 
     def _end(
         self,
@@ -189,24 +230,10 @@ class Replica:
         error: str | None,
         details: dict[str, Any] | None,
         when: float | None,
-        events: list[tuple[str, ProgressState]],
+        events: Events,
     ) -> None:
-        store = self.store
-        now = _clock.monotonic() if when is None else when
-        state.status = status
-        state.error = error
-        state.error_details = details
-        state._completed = now
-        for root_id in list(state.root_level_ids):
-            root = state.levels.get(root_id)
-            if root is not None:
-                _close_open(root, status, error, details, now, include_self=True)
-        if store._active.get(state.operation_id) is state:
-            del store._active[state.operation_id]
-            store._history.append(state)
-            operation_ended()
+        _lifecycle.end_remote_operation(self.store, state, status, error, details, when, events)
         self._forget(state.operation_id)
-        events.append((_EVENT[status.value], state))
 
     # -- levels -------------------------------------------------------------------
 
@@ -224,7 +251,7 @@ class Replica:
                 candidate = new_parent + level_id[len(parent) :]
         owner = self._owner.get(op_id, {}).get(candidate)
         if candidate in state.levels and owner not in (source, _PLACEHOLDER):
-            candidate = state._unique_id(candidate)
+            candidate = _lifecycle.free_id(state, candidate)
         if candidate != level_id:
             remap[level_id] = candidate
         return candidate
@@ -240,6 +267,7 @@ class Replica:
         owners = self._owner.setdefault(op_id, {})
         owner = owners.get(full_id)
         if level is None:
+            _check_parent(state, full_id, parent)
             level = ProgressLevel(full_id, level_type, name)
             self._link(state, level, parent)
             if level.level_id != full_id:
@@ -248,6 +276,7 @@ class Replica:
                 full_id = level.level_id
         elif owner == _PLACEHOLDER:
             if level.parent_id != parent:
+                _check_parent(state, full_id, parent)
                 self._unlink(state, level)
                 self._link(state, level, parent)
         elif level.is_finished:
@@ -255,21 +284,21 @@ class Replica:
         owners[full_id] = source
         level.level_type = level_type
         level.name = name
-        level.status = ProgressStatus(status)
         level.current = current
         level.total = total
         level.message = message
-        level._started = _mono(started)
         level.error = error
         level.error_details = details
-        level._metadata = metadata or None
         opened = self._open.setdefault(op_id, {}).setdefault(source, set())
         if status in _TERMINAL:
-            level._completed = _mono(completed) or _clock.monotonic()
+            ended = _mono(completed) or _clock.monotonic()
             opened.discard(full_id)
         else:
-            level._completed = None
+            ended = None
             opened.add(full_id)
+        _lifecycle.write_record(
+            level, _mono(started), ended, status=ProgressStatus(status), metadata=metadata
+        )
         state.last_level_id = full_id
 
     def _link(self, state: ProgressState, level: ProgressLevel, parent_id: str | None) -> None:
@@ -278,25 +307,10 @@ class Replica:
             parent = state.levels.get(parent_id)
             if parent is None:
                 parent = self._placeholder(state, parent_id)
-        level.parent_id = parent_id
-        level.level_id = state._claim_id(level.level_id, level)
-        if parent is None:
-            state.root_level_ids.append(level.level_id)
-        else:
-            if parent._children is None:
-                parent._children = SnapshotDict()
-            parent._children[level.level_id] = level
+        _lifecycle.add_level(state, level, parent)
 
     def _unlink(self, state: ProgressState, level: ProgressLevel) -> None:
-        if level.parent_id is None:
-            if level.level_id in state.root_level_ids:
-                state.root_level_ids.remove(level.level_id)
-                state.tally.recount(None)  # the tally only follows appends
-            return
-        parent = state.levels.get(level.parent_id)
-        if parent is not None and parent._children:
-            parent._children.pop(level.level_id, None)
-            state.tally.recount(parent)
+        _lifecycle.unlink_level(state, level)
 
     def _placeholder(self, state: ProgressState, level_id: str) -> ProgressLevel:
         """A pending stand-in for a parent whose record has not arrived yet."""
@@ -311,22 +325,20 @@ class Replica:
     def fail_open(self, sources: list[str], error: str, details: dict[str, Any]) -> None:
         """Fail every level still open that one of ``sources`` sent (a dead sender)."""
         store = self.store
-        events: list[tuple[str, ProgressState]] = []
-        with store._lock:
+        events: Events = []
+        with _lifecycle.store_lock(store):
             now = _clock.monotonic()
             prefixes = tuple(f"{source}#" for source in sources)
             for op_id, level_id in sorted(self._open_of(prefixes)):
-                state = store._active.get(op_id)
+                state = _lifecycle.active(store, op_id)
                 level = None if state is None else state.levels.get(level_id)
                 if state is None or level is None or level.is_finished:
                     continue
-                _close_open(level, ProgressStatus.FAILED, error, details, now, True)
+                _lifecycle.close_open(level, ProgressStatus.FAILED, error, details, now, True)
                 state.last_level_id = level_id
-                if ("updated", state) not in events:
-                    events.append(("updated", state))
-        if store._listeners:
-            for event, state in events:
-                store._emit(event, state)
+                if (ProgressEvent.UPDATED, state) not in events:
+                    events.append((ProgressEvent.UPDATED, state))
+        _lifecycle.emit(store, events)
 
     def _open_of(self, prefixes: tuple[str, ...]) -> Iterator[tuple[str, str]]:
         """``(operation, level id)`` of the open levels sent by these sources (dropped)."""

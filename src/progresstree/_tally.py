@@ -52,6 +52,16 @@ def levels_after(children: Mapping[str, ProgressLevel], seen: int) -> tuple[int,
             return size, tail
 
 
+def _plain(level: ProgressLevel) -> float:
+    """What a child adds below a running parent, from its own counters."""
+    status = level.status
+    if status != "running":
+        return 0.0 if status == "pending" else 1.0
+    total = level.total
+    own = level.current / total if total > 0 else 0.0
+    return 1.0 if own > 1.0 else own
+
+
 class _Node:
     """The settled children of one parent (the operation's roots or a level)."""
 
@@ -78,10 +88,13 @@ class Tally:
     # -- settling ---------------------------------------------------------------
 
     def _drop(self, level: ProgressLevel) -> None:
-        node = self._nodes.pop(id(level), None)
-        if node is not None:
-            for kid in node.open:
-                self._drop(kid)
+        """Forget ``level``'s node and those of its open descendants (no recursion)."""
+        nodes = self._nodes
+        stack = [level]
+        while stack:
+            node = nodes.pop(id(stack.pop()), None)
+            if node is not None:
+                stack.extend(node.open)
 
     def _settle(self, node: _Node, new: Sequence[ProgressLevel]) -> _Node:
         """Count the open and new children that ended; keep the others open.
@@ -138,19 +151,42 @@ class Tally:
         node.seen, new = levels_after(children, node.seen)
         return self._settle(node, new)
 
-    def _fraction(self, level: ProgressLevel) -> float:
-        status = level.status
-        if status != "running":
-            return 0.0 if status == "pending" else 1.0
-        total = level.total
-        own = level.current / total if total > 0 else 0.0
-        if level.children:
-            node = self._level_node(level)
+    def _fraction(self, level: ProgressLevel, memo: dict[int, float] | None = None) -> float:
+        """The rule of ``models.progress`` for a running level, from settled counts.
+
+        Running descendants with children are settled bottom-up with an
+        explicit stack (no recursion, whatever the depth); below a running
+        level a finished child counts 1 and a pending one 0.
+        """
+        if level.status != "running" or not level.children:
+            return _plain(level)
+        found: dict[int, float] = {} if memo is None else memo
+        if id(level) in found:
+            return found[id(level)]
+        stack: list[tuple[ProgressLevel, _Node | None]] = [(level, None)]
+        while stack:
+            parent, node = stack[-1]
+            if node is None:
+                node = self._level_node(parent)
+                stack[-1] = (parent, node)
+                deeper = [
+                    kid
+                    for kid in node.open
+                    if kid.status == "running" and kid.children and id(kid) not in found
+                ]
+                if deeper:
+                    stack.extend((kid, None) for kid in deeper)
+                    continue
+            stack.pop()
             done = float(sum(node.counts.values()))
             for kid in node.open:
-                done += self._fraction(kid)
+                value = found.get(id(kid))
+                done += _plain(kid) if value is None else value
+            total = parent.total
+            own = parent.current / total if total > 0 else 0.0
             own = max(own, done / max(total, node.seen))
-        return 1.0 if own > 1.0 else own
+            found[id(parent)] = 1.0 if own > 1.0 else own
+        return found[id(level)]
 
     def recount(self, parent: ProgressLevel | None) -> None:
         """Forget what was settled below ``parent`` (the roots for None).
@@ -180,10 +216,14 @@ class Tally:
                     done += self._fraction(level)
             return dict(node.counts), done, running, finished + len(node.open)
 
-    def fraction(self, level: ProgressLevel) -> float:
-        """``level.fraction()``, settling its children instead of visiting them all."""
+    def fraction(self, level: ProgressLevel, memo: dict[int, float] | None = None) -> float:
+        """``level.fraction()``, settling its children instead of visiting them all.
+
+        ``memo`` (by ``id``, shared by the rows of one frame) lets a reader of
+        many levels of one tree settle each running subtree once.
+        """
         with self._lock:
-            return self._fraction(level)
+            return self._fraction(level, memo)
 
     def __reduce__(self) -> tuple[type[Tally], tuple[()]]:
         # A copied or pickled state starts counting afresh (a lock cannot be pickled).

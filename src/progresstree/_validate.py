@@ -8,21 +8,36 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["check_amount", "check_increment", "check_text", "check_update"]
+__all__ = [
+    "INT_LIMIT",
+    "LIMIT",
+    "SMALL",
+    "check_amount",
+    "check_increment",
+    "check_text",
+    "check_update",
+]
+
+# The largest amount accepted: the largest float. A bigger int would make
+# ``current / total`` raise OverflowError in every percentage and snapshot.
+LIMIT = 1.7976931348623157e308
+# The same bound for ints, as an int (an int compared with a float is slow).
+INT_LIMIT = int(LIMIT)
+# Ints up to this need no further check: CPython compares such one-digit
+# ints on its fastest path, and the check runs on every level.
+SMALL = 2**30 - 1
 
 
 def check_amount(argument: str, value: object) -> int | float:
     """Return ``value`` if it is a finite, non-negative number, else raise."""
-    if type(value) is int:  # fast path for the common case
-        if value < 0:
-            msg = f"{argument} must be >= 0, got {value!r}"
-            raise ValueError(msg)
+    if type(value) is int and 0 <= value <= SMALL:  # fast path for the common case
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         msg = f"{argument} must be a number, got {value!r} of type {type(value).__name__}"
         raise TypeError(msg)
-    if isinstance(value, float) and not math.isfinite(value):
-        msg = f"{argument} must be a finite number, got {value!r}"
+    if (isinstance(value, float) and not math.isfinite(value)) or value > LIMIT:
+        shown = value if isinstance(value, float) else f"an int of {value.bit_length()} bits"
+        msg = f"{argument} must be a finite number, got {shown}"
         raise ValueError(msg)
     if value < 0:
         msg = f"{argument} must be >= 0, got {value!r}"

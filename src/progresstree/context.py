@@ -16,18 +16,18 @@ Children still open end with their parent.
 
 from __future__ import annotations
 
-from contextvars import ContextVar, Token
+from contextvars import Token
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
-from ._clock import monotonic as _monotonic
-from ._validate import check_amount
+from . import _lifecycle
+from ._validate import SMALL, check_amount, check_text
+from .errors import LevelEndedError
 from .models import (
     CANCELLED,
     COMPLETED,
     FAILED,
     PENDING,
-    RUNNING,
     ProgressLevel,
     ProgressState,
     ProgressStatus,
@@ -43,20 +43,10 @@ __all__ = [
     "get_progress_context",
 ]
 
-_CURRENT: ContextVar[LevelHandle | None] = ContextVar("progresstree_current_level", default=None)
-
 
 def current_level() -> LevelHandle | None:
     """The level handle the running code is inside of, or None."""
-    return _CURRENT.get()
-
-
-def _outcome(exc_type: type[BaseException] | None) -> ProgressStatus:
-    if exc_type is None:
-        return COMPLETED
-    if issubclass(exc_type, Exception):
-        return FAILED
-    return CANCELLED
+    return _lifecycle.current_handle()
 
 
 class LevelHandle:
@@ -86,7 +76,9 @@ class LevelHandle:
         total: int | float = 0,
         **metadata: Any,
     ) -> LevelContext:
-        """A child level of any type (enter it with ``with``)."""
+        """A child level of any type (enter it with ``with``); ``level_type`` is a str."""
+        if level_type.__class__ is not str:
+            _bad_level_type(level_type)
         return LevelContext(self, level_type, level_id, name, total, metadata)
 
     def song(
@@ -145,16 +137,18 @@ class LevelHandle:
         """Set counters, a message or metadata (``increment`` adds to current)."""
         state = self._live_state()
         level = self._level
+        store = self._store
         if level is None:
-            self._store._update_operation(state, current, total, message, increment, metadata)
+            _lifecycle.update_operation(store, state, current, total, message, increment, metadata)
         else:
-            self._store._update(state, level, current, total, message, increment, metadata)
+            _lifecycle.update(store, state, level, current, total, message, increment, metadata)
 
     def increment(self, message: str | None = None) -> None:
         """``current += 1`` (optionally with a new message)."""
         level = self._level
-        if message is None and level is not None:
-            self._store._increment(self._live_state(), level, 1)
+        state = self._state  # set whenever ``_level`` is (both at entry)
+        if message is None and level is not None and state is not None:
+            _lifecycle.increment(self._store, state, level, 1)
         else:
             self.update(message=message, increment=1)
 
@@ -162,10 +156,11 @@ class LevelHandle:
         """``current += amount`` (batched counting uses this)."""
         check_amount("amount", amount)
         level = self._level
-        if level is None:
+        state = self._state
+        if level is None or state is None:
             self.update(increment=amount)
         elif amount:
-            self._store._increment(self._live_state(), level, amount)
+            _lifecycle.increment(self._store, state, level, amount)
 
     # -- properties ---------------------------------------------------------------
 
@@ -228,7 +223,7 @@ class LevelHandle:
 
     # Subclasses own the ``_token`` slot (see the class docstring).
     def _activate(self) -> None:
-        self._token = _CURRENT.set(self)  # type: ignore[misc]
+        self._token = _lifecycle.CURRENT.set(self)  # type: ignore[misc]
 
     def _deactivate(self) -> None:
         token = self._token
@@ -236,15 +231,17 @@ class LevelHandle:
         if token is None:
             return
         try:
-            _CURRENT.reset(token)
+            _lifecycle.CURRENT.reset(token)
         except ValueError:
-            self._restore_parent()
+            _lifecycle.restore_parent(self)
 
-    def _restore_parent(self) -> None:
-        # Exited in another context (a generator resumed elsewhere, a handle
-        # passed to another task): the token is not ours to reset there.
-        if _CURRENT.get() is self:
-            _CURRENT.set(self._parent)
+
+_ZERO = 0
+
+
+def _bad_level_type(level_type: object) -> NoReturn:
+    msg = f"level_type must be a str, got {level_type!r}"
+    raise TypeError(msg)
 
 
 class OperationContext(LevelHandle):
@@ -287,9 +284,14 @@ class OperationContext(LevelHandle):
         if self._state is not None:
             msg = f"operation {self._state.operation_id!r} was already entered"
             raise RuntimeError(msg)
-        self._parent = _CURRENT.get()
-        self._state = self._store._begin_operation(
-            self._operation_type, self._name, self._operation_id, self._metadata, self._total
+        self._parent = _lifecycle.current_handle()
+        self._state = _lifecycle.begin_operation(
+            self._store,
+            self._operation_type,
+            self._name,
+            self._operation_id,
+            self._metadata,
+            self._total,
         )
         self._activate()
         return self
@@ -304,8 +306,8 @@ class OperationContext(LevelHandle):
         state = self._state
         if state is None:
             return
-        status = _outcome(exc_type)
-        self._store._end_operation(state, status, exc if status is FAILED else None)
+        status = _lifecycle.outcome(exc_type)
+        _lifecycle.end_operation(self._store, state, status, exc if status is FAILED else None)
 
     def __repr__(self) -> str:
         op_id = self._state.operation_id if self._state is not None else self._operation_id
@@ -334,14 +336,18 @@ class LevelContext(ProgressLevel, LevelHandle):
         total: int | float = 0,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        self._store = parent._store
+        # A handle of the same family, in its own module: not a reach-in.
+        self._store = parent._store  # noqa: SLF001
         self._parent = parent
         self._state = self._level = self._token = None
         self._local = level_id is None  # a generated id (no reference kept: memory)
         self.level_id = "" if level_id is None else str(level_id)
         self.level_type = level_type
         self.name = name if type(name) is str else str(name)
-        self.total = total if type(total) is int and total >= 0 else check_amount("total", total)
+        # The default 0 (a cached int object) needs no check.
+        if total is not _ZERO and (type(total) is not int or not 0 <= total <= SMALL):
+            total = check_amount("total", total)
+        self.total = total
         self._metadata = metadata or None
         self.status = PENDING
         self.current = 0
@@ -350,86 +356,42 @@ class LevelContext(ProgressLevel, LevelHandle):
 
     update = LevelHandle.update
 
-    def __enter__(self) -> LevelContext:
-        parent = self._parent
-        state = parent._state
-        if state is None:
-            msg = f"parent {parent!r} has not been entered"
-            raise RuntimeError(msg)
-        if self._state is not None:
-            msg = f"level {self.level_id!r} was already entered"
-            raise RuntimeError(msg)
-        record = parent._level
-        owner: ProgressState | ProgressLevel = state if record is None else record
-        store = self._store
-        if state._cancel_requested or owner._completed is not None:
-            store._refuse_level(state, record)
-        # Lock-free insert (see store.py): the record is complete before the
-        # atomic setdefault makes it visible, setdefault never overwrites, and
-        # the parent's end is checked again afterwards.
-        if record is None:
-            full_id = self.level_id
-            if self._local:
-                full_id = self.level_id = str(state._next_seq(None))
-        else:
-            if record._children is None:
-                store._first_children(record)
-            parent_id = self.parent_id = record.level_id
-            local = state._next_seq(parent_id) if self._local else self.level_id
-            full_id = self.level_id = f"{parent_id}:{local}"
-        self.status = RUNNING
-        self._started = _monotonic()
-        if state.levels.setdefault(full_id, self) is not self:
-            full_id = self.level_id = state._claim_id(full_id, self)
-        state.last_level_id = full_id
-        if record is None:
-            state.root_level_ids.append(full_id)
-        else:
-            record._children[full_id] = self  # type: ignore[index]
-        if owner._completed is not None:
-            store._lost_race(state, record, self)
-        if store._listeners:
-            store._updated(state)
-        self._state = state
-        self._level = self
-        self._token = _CURRENT.set(self)
-        return self
+    # Entering and leaving belong to the tree's owner (``_lifecycle.py``);
+    # installed as the methods themselves, so a ``with`` costs no extra call.
+    __enter__ = _lifecycle.enter_level
+    __exit__ = _lifecycle.exit_level
 
-    def __exit__(
+    # A handle is also the stored record, so the record's own lifecycle
+    # methods are routed through the store: under its lock, with events.
+
+    def start(self, message: str | None = None) -> None:
+        """Set the message of this running level (entering it started it)."""
+        check_text("message", message)
+        self.update(message=message)
+
+    def complete(self, message: str | None = None) -> None:
+        """End this level now as completed (its open children complete too)."""
+        self._end_now(COMPLETED, None, None, check_text("message", message))
+
+    def fail(self, error: str | BaseException, error_details: dict[str, Any] | None = None) -> None:
+        """End this level now as failed with ``error`` (its open children fail too)."""
+        self._end_now(FAILED, error, error_details, None)
+
+    def cancel(self, message: str | None = None) -> None:
+        """End this level now as cancelled (its open children are cancelled too)."""
+        self._end_now(CANCELLED, None, None, check_text("message", message))
+
+    def _end_now(
         self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
+        status: ProgressStatus,
+        error: str | BaseException | None,
+        details: dict[str, Any] | None,
+        message: str | None,
     ) -> None:
-        token = self._token
-        if token is not None:
-            self._token = None
-            try:
-                _CURRENT.reset(token)
-            except ValueError:
-                self._restore_parent()
-        state = self._state
-        if state is None:
-            return
-        if exc_type is None and self._children is None:
-            # A clean end of a leaf writes only its own fields, with no lock:
-            # the clock is read first, so the check and the two stores run
-            # without a call in between (where the GIL could switch). An
-            # ancestor closing the level from another thread wins or loses
-            # as a whole.
-            now = _monotonic()
-            if self._completed is None:
-                self._completed = now
-                self.status = COMPLETED
-                state.last_level_id = self.level_id
-                if self._store._listeners:
-                    self._store._updated(state)
-        elif exc_type is None:
-            self._store._end_level(state, self, COMPLETED, None)
-        elif issubclass(exc_type, Exception):
-            self._store._end_level(state, self, FAILED, exc)
-        else:
-            self._store._end_level(state, self, CANCELLED, None)
+        state = self._live_state()
+        if not _lifecycle.end_level(self._store, state, self, status, error, details, message):
+            msg = f"level {self.level_id!r} already ended ({self.status.value})"
+            raise LevelEndedError(msg)
 
     def __repr__(self) -> str:
         return f"<LevelContext {self.level_type!r} id={self.level_id!r} {self.status.value}>"
@@ -455,10 +417,8 @@ class ProgressContext:
         return get_progress_store() if store is None else store
 
     def _current(self) -> LevelHandle | None:
-        handle = _CURRENT.get()
-        if handle is None or handle._store is not self.store or handle._state is None:
-            return None
-        if handle._state.is_finished:
+        handle = _lifecycle.current_parent()
+        if handle is None or handle.store is not self.store:
             return None
         return handle
 
@@ -503,6 +463,8 @@ class ProgressContext:
         **metadata: Any,
     ) -> LevelContext | OperationContext:
         """A child of the current level, or an operation of ``level_type``."""
+        if level_type.__class__ is not str:
+            _bad_level_type(level_type)
         current = self._current()
         if current is not None:
             return LevelContext(current, level_type, level_id, name, total, metadata)

@@ -191,7 +191,7 @@ def install(client: Client, *, relay: str | None = None) -> None:
 
         check_url(relay)
         aggregator = RedisAggregator(relay, store=get_progress_store()).start()
-        target._progresstree_aggregator = aggregator
+        target._progresstree_aggregator = aggregator  # noqa: SLF001 (our attribute)
     else:
         replica = Replica(get_progress_store())
 
@@ -200,7 +200,8 @@ def install(client: Client, *, relay: str | None = None) -> None:
             replica.apply(str(message["s"]), json.loads(message["d"]))
 
         target.subscribe_topic(TOPIC, receive)
-    send = target._graph_to_futures
+    # distributed has no public hook where a graph is submitted: wrap its method.
+    send = target._graph_to_futures  # noqa: SLF001
 
     def send_under(expr: Any, keys: Iterable[Any], *args: Any, **kwargs: Any) -> dict[Any, Any]:
         token = current_token()
@@ -215,8 +216,8 @@ def install(client: Client, *, relay: str | None = None) -> None:
         futures = send(wrapped, list(names.values()), *args, **kwargs)
         return {key: futures[name] for key, name in names.items()}
 
-    target._progresstree_hook = (send_under, vars(target).get("_graph_to_futures"))
-    target._graph_to_futures = send_under
+    target._progresstree_hook = (send_under, vars(target).get("_graph_to_futures"))  # noqa: SLF001
+    target._graph_to_futures = send_under  # noqa: SLF001
 
 
 def uninstall(client: Client) -> None:
@@ -227,12 +228,12 @@ def uninstall(client: Client) -> None:
         installed, previous = hook
         if vars(target).get("_graph_to_futures") is installed:
             if previous is None:
-                del target._graph_to_futures  # the class's method again
+                del target._graph_to_futures  # noqa: SLF001 (the class's method again)
             else:
-                target._graph_to_futures = previous
+                target._graph_to_futures = previous  # noqa: SLF001
     if TOPIC in getattr(target, "_event_handlers", {}):
         target.unsubscribe_topic(TOPIC)
     aggregator = getattr(target, "_progresstree_aggregator", None)
     if aggregator is not None:
         aggregator.stop()
-        del target._progresstree_aggregator
+        del target._progresstree_aggregator  # noqa: SLF001

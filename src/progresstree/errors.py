@@ -8,7 +8,7 @@ does not swallow a cancellation request.
 
 from __future__ import annotations
 
-__all__ = ["LevelEndedError", "OperationCancelled", "ProgressError"]
+__all__ = ["LevelEndedError", "OperationCancelled", "PathWarning", "ProgressError"]
 
 
 class ProgressError(Exception):
@@ -17,6 +17,16 @@ class ProgressError(Exception):
 
 class LevelEndedError(ProgressError, RuntimeError):
     """A level handle was used after its level ended."""
+
+
+class PathWarning(UserWarning):
+    """A path expression (``id_from=...``) failed on a call; shown once per function.
+
+    The call still runs: the level falls back to a generated id or the
+    function's name, and the failure is kept in ``metadata["path_errors"]``.
+    Turn it into an error while testing with
+    ``warnings.simplefilter("error", progresstree.PathWarning)``.
+    """
 
 
 class OperationCancelled(BaseException):

@@ -8,7 +8,8 @@ processor code never needs an ``if tracker:`` of its own. Because a tracker
 reports on a level handle, its progress appears in the same tree as
 everything else. ``IncrementalProgress``, ``progress_scope`` and
 ``yield_progress`` use only a tracker's public ``start`` / ``update`` /
-``complete``, so any object with those methods works with them.
+``complete`` (and ``progress_scope`` a public ``fail`` when the tracker has
+one), so any object with those methods works with them.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ class IncrementalProgress:
         self.total = total
         self.current = start_at
         if tracker is not None:
-            tracker.update(current=start_at, total=total, message=message)
+            tracker.start(message, total=total, current=start_at)
 
     def step(self, message: str | None = None, amount: int = 1) -> None:
         """Advance by ``amount`` steps."""
@@ -143,7 +144,14 @@ class IncrementalProgress:
 
 @contextmanager
 def progress_scope(tracker: Any, message: str, total: int | None = None) -> Iterator[Any]:
-    """``tracker.start`` on entry, ``tracker.complete`` on a normal exit."""
+    """``tracker.start`` on entry, ``tracker.complete`` on exit.
+
+    On an exception the scope ends as the reference application's does, by
+    ``tracker.complete()``, unless the tracker has a public ``fail(exc)``
+    method (``ProgressTracker`` has): then the failure is recorded through
+    it, so the record shows the error instead of a completion. The
+    exception always propagates unchanged.
+    """
     if tracker is None:
         yield None
         return
@@ -154,6 +162,8 @@ def progress_scope(tracker: Any, message: str, total: int | None = None) -> Iter
         fail = getattr(tracker, "fail", None)
         if callable(fail):
             fail(exc)
+        else:
+            tracker.complete()
         raise
     tracker.complete()
 

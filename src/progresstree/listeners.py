@@ -88,13 +88,13 @@ class ThrottledSubscription(Subscription):
     at once on the emitting thread, after dropping what is parked.
     """
 
-    __slots__ = ("_armed", "_closed", "_pending", "_thread", "_thread_lock", "_wake", "interval")
+    __slots__ = ("_closed", "_thread", "_thread_lock", "_wake", "armed", "interval", "pending")
 
     def __init__(self, callback: Listener, interval: float) -> None:
         super().__init__(callback)
         self.interval = interval
-        self._pending: dict[str, ProgressState] = {}
-        self._armed = False
+        self.pending: dict[str, ProgressState] = {}
+        self.armed = False
         self._closed = False
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -103,18 +103,18 @@ class ThrottledSubscription(Subscription):
     def __call__(self, event: str, state: ProgressState) -> None:
         # ProgressEventStore._updated repeats the first branch inline.
         if event == _UPDATED:
-            self._pending[state.operation_id] = state
-            if not self._armed:
-                self._arm()
+            self.pending[state.operation_id] = state
+            if not self.armed:
+                self.arm()
             return
         with self._lock:
-            self._pending.pop(state.operation_id, None)
+            self.pending.pop(state.operation_id, None)
             _call(self.callback, event, state)
 
-    def _arm(self) -> None:
+    def arm(self) -> None:
         # Only on the idle -> busy transition, so the lock costs nothing per update.
         with self._thread_lock:
-            self._armed = True
+            self.armed = True
             if self._thread is None:
                 thread = threading.Thread(
                     target=self._flush_loop, name="progresstree-throttle", daemon=True
@@ -124,7 +124,7 @@ class ThrottledSubscription(Subscription):
         self._wake.set()
 
     def _flush_loop(self) -> None:
-        pending = self._pending
+        pending = self.pending
         while not self._closed:
             if not self._wake.wait(_IDLE_EXIT_SECONDS):
                 # Idle for long: let the thread go (a store dropped without
@@ -141,13 +141,13 @@ class ThrottledSubscription(Subscription):
                     self._deliver_pending()
                     time.sleep(self.interval)
                     continue
-                self._armed = False
-                if not pending:  # else: raced with a producer that saw _armed
+                self.armed = False
+                if not pending:  # else: raced with a producer that saw armed
                     break
-                self._armed = True
+                self.armed = True
 
     def _deliver_pending(self) -> None:
-        pending = self._pending
+        pending = self.pending
         for op_id in list(pending):
             with self._lock:
                 state = pending.pop(op_id, None)
@@ -173,10 +173,10 @@ class ParkedSubscription(ThrottledSubscription):
 
     def __init__(self, callback: Listener, parked: dict[str, ProgressState]) -> None:
         super().__init__(callback, 0.0)
-        self._pending = parked
-        self._armed = True  # never starts a flusher: the listener collects
+        self.pending = parked
+        self.armed = True  # never starts a flusher: the listener collects
 
-    def _arm(self) -> None:
+    def arm(self) -> None:
         return None
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 __all__ = [
+    "ProgressEvent",
     "ProgressLevel",
     "ProgressState",
     "ProgressStatus",
@@ -61,12 +62,48 @@ class ProgressStatus(str, Enum):
         return self.value
 
 
+class ProgressEvent(str, Enum):
+    """What a listener is told: ``callback(event, state)``.
+
+    A ``str`` enum, so ``event == "updated"`` and JSON encoding keep working.
+    ``started`` comes first, ``updated`` for every change, and exactly one
+    terminal event (``completed``, ``failed``, ``cancelled``) last.
+    """
+
+    STARTED = "started"
+    UPDATED = "updated"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for the events that end an operation (nothing follows them)."""
+        return self in TERMINAL_EVENTS
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return self.value.__format__(spec)
+
+
+TERMINAL_EVENTS = frozenset(
+    {ProgressEvent.COMPLETED, ProgressEvent.FAILED, ProgressEvent.CANCELLED}
+)
+
 PENDING = ProgressStatus.PENDING
 RUNNING = ProgressStatus.RUNNING
 COMPLETED = ProgressStatus.COMPLETED
 FAILED = ProgressStatus.FAILED
 CANCELLED = ProgressStatus.CANCELLED
 _TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED})
+# The terminal event of each terminal status.
+END_EVENT = {
+    COMPLETED: ProgressEvent.COMPLETED,
+    FAILED: ProgressEvent.FAILED,
+    CANCELLED: ProgressEvent.CANCELLED,
+}
 _EMPTY: Mapping[Any, Any] = MappingProxyType({})
 _TALLY_LOCK = threading.Lock()
 
@@ -148,6 +185,16 @@ class _Timed:
 
     _started: float | None
     _completed: float | None
+
+    @property
+    def started_monotonic(self) -> float | None:
+        """The start as a ``time.perf_counter()`` reading (None while pending)."""
+        return self._started
+
+    @property
+    def completed_monotonic(self) -> float | None:
+        """The end as a ``time.perf_counter()`` reading (None while open)."""
+        return self._completed
 
     @property
     def started_at(self) -> datetime | None:
@@ -271,14 +318,14 @@ class ProgressLevel(_Timed):
 
     @property
     def percentage(self) -> float:
-        """``current / total * 100`` clamped to [0, 100]; 100 once completed."""
-        if self.status is COMPLETED:
-            return 100.0
-        total = self.total
-        if total <= 0:
-            return 0.0
-        value = self.current / total * 100.0
-        return 100.0 if value > 100.0 else value
+        """How far the level has gone, in [0, 100]: the one number shown everywhere.
+
+        100 once completed. Otherwise ``current / total``, or, when the level
+        has children and that is further along, their mean over
+        ``max(total, number of children)``; a failed or cancelled level shows
+        where it stopped (see :func:`progress`).
+        """
+        return progress(self) * 100.0
 
     @property
     def children(self) -> Mapping[str, ProgressLevel]:
@@ -391,20 +438,14 @@ class ProgressLevel(_Timed):
     # -- reading ----------------------------------------------------------
 
     def fraction(self) -> float:
-        """How far this level has gone, in [0, 1] (the SPEC 2 rule)."""
+        """What this level adds to its parent's progress, in [0, 1] (SPEC 2).
+
+        A finished level counts 1 whatever its outcome (the work on it is
+        over), a pending one 0, a running one its :attr:`percentage` / 100.
+        """
         status = self.status
         if status is RUNNING:
-            total = self.total
-            own = self.current / total if total > 0 else 0.0
-            children = self._children
-            if children:
-                values = list(dict.values(children))
-                done = 0.0
-                for child in values:
-                    done += child.fraction()
-                by_children = done / max(total, len(values))
-                own = max(own, by_children)
-            return 1.0 if own > 1.0 else own
+            return progress(self)
         if status is PENDING:
             return 0.0
         return 1.0
@@ -413,7 +454,24 @@ class ProgressLevel(_Timed):
         """Plain JSON-serialisable data; ``children`` nests the subtree.
 
         With ``children=False`` the ``children`` entry lists child ids only.
+        The subtree is walked with an explicit stack, so depth is unlimited.
         """
+        memo: dict[int, float] = {}
+        if not children:
+            return self._fields(memo, children=False)
+        top = self._fields(memo, children=True)
+        stack = [(self, top)]
+        while stack:
+            level, data = stack.pop()
+            nested = data["children"]
+            for child in list(dict.values(level._children)) if level._children else ():
+                entry = nested[child.level_id] = child._fields(memo, children=True)
+                if child._children:
+                    stack.append((child, entry))
+        return top
+
+    def _fields(self, memo: dict[int, float], *, children: bool) -> dict[str, Any]:
+        """This level's own entries; ``children`` is an empty dict or the id list."""
         kids = list(dict.values(self._children)) if self._children else []
         return {
             "level_id": self.level_id,
@@ -422,7 +480,7 @@ class ProgressLevel(_Timed):
             "status": self.status.value,
             "current": self.current,
             "total": self.total,
-            "percentage": self.percentage,
+            "percentage": progress(self, memo) * 100.0,
             "message": self.message,
             "started_at": _iso(self._started),
             "completed_at": _iso(self._completed),
@@ -430,11 +488,7 @@ class ProgressLevel(_Timed):
             "error": self.error,
             "error_details": json_safe(self.error_details),
             "parent_id": self.parent_id,
-            "children": (
-                {child.level_id: child.to_dict() for child in kids}
-                if children
-                else [child.level_id for child in kids]
-            ),
+            "children": {} if children else [child.level_id for child in kids],
             "metadata": json_safe(self._metadata or {}),
         }
 
@@ -444,6 +498,79 @@ class ProgressLevel(_Timed):
             f"name={self.name!r}, status={self.status.value!r}, "
             f"current={self.current!r}, total={self.total!r})"
         )
+
+
+def progress(level: ProgressLevel, memo: dict[int, float] | None = None) -> float:
+    """How far ``level`` has gone, in [0, 1]: the rule behind ``percentage``.
+
+    Completed is 1, pending 0. A running, failed or cancelled level takes the
+    larger of ``current / total`` and its children's mean over
+    ``max(total, number of children)``. Below a running level a finished
+    child counts 1 (the work on it is over, SPEC 2); below a failed or
+    cancelled one it counts where it stopped, so a song that failed half way
+    reads 50, not 100. The tree is walked with an explicit stack: no
+    recursion, whatever the depth. ``memo`` (keyed by ``id``) lets a caller
+    reading many levels of one tree compute each subtree once.
+    """
+    status = level.status
+    if status is COMPLETED:
+        return 1.0
+    if status is PENDING:
+        return 0.0
+    if not level._children:
+        return _own(level)
+    if memo is None:
+        memo = {}
+    found = memo.get(id(level))
+    if found is not None:
+        return found
+    stack: list[tuple[ProgressLevel, list[ProgressLevel] | None]] = [(level, None)]
+    while stack:
+        node, kids = stack[-1]
+        if kids is None:
+            kids = list(dict.values(node._children)) if node._children else []
+            stack[-1] = (node, kids)
+            deeper = [
+                kid
+                for kid in kids
+                if kid._children
+                and kid.status is not COMPLETED
+                and kid.status is not PENDING
+                and id(kid) not in memo
+            ]
+            if deeper:
+                stack.extend((kid, None) for kid in deeper)
+                continue
+        stack.pop()
+        memo[id(node)] = _combine(node, kids, memo)
+    return memo[id(level)]
+
+
+def _own(level: ProgressLevel) -> float:
+    total = level.total
+    if total <= 0:
+        return 0.0
+    value = level.current / total
+    return 1.0 if value > 1.0 else value
+
+
+def _combine(node: ProgressLevel, kids: list[ProgressLevel], memo: dict[int, float]) -> float:
+    """``node``'s progress from its own counters and its children's (computed)."""
+    own = _own(node)
+    if not kids:
+        return own
+    running = node.status is RUNNING
+    done = 0.0
+    for kid in kids:
+        status = kid.status
+        if status is COMPLETED or (running and status is not RUNNING and status is not PENDING):
+            done += 1.0
+        elif status is not PENDING:
+            found = memo.get(id(kid))
+            done += _own(kid) if found is None else found
+    by_children = done / max(node.total, len(kids))
+    value = by_children if by_children > own else own
+    return 1.0 if value > 1.0 else value
 
 
 class ProgressState(_Timed):
@@ -603,15 +730,10 @@ class ProgressState(_Timed):
         return next(counter)
 
     def _insert(self, level: ProgressLevel, parent: ProgressLevel | None) -> None:
-        level.level_id = self._claim_id(level.level_id, level)
-        if parent is None:
-            self.root_level_ids.append(level.level_id)
-        else:
-            children = parent._children
-            if children is None:
-                children = parent._children = SnapshotDict()
-            children[level.level_id] = level
-        self.last_level_id = level.level_id
+        # Inserting belongs to the tree's owner (imported here: it imports this module).
+        from ._lifecycle import add_level
+
+        add_level(self, level, parent)
 
     def add_level(
         self,
@@ -709,6 +831,7 @@ class ProgressState(_Timed):
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable data; ``levels`` is flat, keyed by full id."""
         levels = list(dict.values(self.levels))
+        memo: dict[int, float] = {}
         return {
             "operation_id": self.operation_id,
             "operation_type": self.operation_type,
@@ -723,7 +846,7 @@ class ProgressState(_Timed):
             "current": self.current,
             "message": self.message,
             "root_level_ids": list(self.root_level_ids),
-            "levels": {level.level_id: level.to_dict(children=False) for level in levels},
+            "levels": {level.level_id: level._fields(memo, children=False) for level in levels},
             "metadata": json_safe(self.metadata),
             "overall_progress": self.get_overall_progress(),
         }
@@ -734,3 +857,12 @@ class ProgressState(_Timed):
             f"operation_type={self.operation_type!r}, name={self.name!r}, "
             f"status={self.status.value!r}, levels={len(self.levels)})"
         )
+
+
+def metadata_of(level: ProgressLevel) -> dict[str, Any] | None:
+    """``level``'s metadata, or None when it has none.
+
+    Reading ``level.metadata`` creates the dict on first use; serialisers
+    that visit every level use this instead, so reading never allocates.
+    """
+    return level._metadata

@@ -24,7 +24,7 @@ from opentelemetry.trace import Span, Status, StatusCode
 from . import _clock
 from ._changes import ChangeCursor
 from ._json import json_safe
-from .models import FAILED, ProgressLevel, ProgressState
+from .models import FAILED, ProgressLevel, ProgressState, metadata_of
 
 __all__ = ["SpanExportListener"]
 
@@ -32,7 +32,7 @@ _PRIMITIVES = (str, bool, int, float)
 
 
 def _ns(value: float | None) -> int | None:
-    return None if value is None else int((value + _clock._WALL_OFFSET) * 1e9)
+    return None if value is None else int(_clock.to_wall(value) * 1e9)
 
 
 def _attribute(value: Any) -> Any:
@@ -101,7 +101,7 @@ class SpanExportListener:
             state.name or state.operation_type,
             context=trace.set_span_in_context(trace.INVALID_SPAN),
             attributes=attributes,
-            start_time=_ns(state._started),
+            start_time=_ns(state.started_monotonic),
         )
 
     def _sync_levels(self, ops: _OpSpans) -> None:
@@ -121,7 +121,7 @@ class SpanExportListener:
                     "progress.level_type": level.level_type,
                     "progress.level_id": level.level_id,
                 },
-                start_time=_ns(level._started),
+                start_time=_ns(level.started_monotonic),
             )
             ops.spans[level.level_id] = span
             ops.open[level.level_id] = span
@@ -134,18 +134,18 @@ class SpanExportListener:
         span.set_attribute("progress.status", level.status.value)
         if level.message is not None:
             span.set_attribute("progress.message", level.message)
-        for key, value in (level._metadata or {}).items():
+        for key, value in (metadata_of(level) or {}).items():
             span.set_attribute(f"progress.metadata.{key}", _attribute(value))
         if level.is_finished:
             ops.open.pop(level.level_id, None)
             if level.status is FAILED:
                 _record_failure(span, level.error, level.error_details)
-            span.end(end_time=_ns(level._completed))
+            span.end(end_time=_ns(level.completed_monotonic))
 
     def _end_operation(self, ops: _OpSpans) -> None:
         state = ops.state
         for span in ops.open.values():  # still open: end with the operation
-            span.end(end_time=_ns(state._completed))
+            span.end(end_time=_ns(state.completed_monotonic))
         ops.open.clear()
         root = ops.root
         root.set_attribute("progress.status", state.status.value)
@@ -154,5 +154,5 @@ class SpanExportListener:
         root.set_attribute("progress.total", progress["total"])
         if state.status is FAILED:
             _record_failure(root, state.error, state.error_details)
-        root.end(end_time=_ns(state._completed))
+        root.end(end_time=_ns(state.completed_monotonic))
         self._ops.pop(state.operation_id, None)

@@ -42,9 +42,9 @@ from concurrent.futures.process import (
 )
 from typing import Any, TypeVar
 
+from . import _lifecycle
 from ._relay import Relay, Ticker
 from ._replica import Replica
-from .context import _CURRENT
 from .models import ProgressState
 from .propagation import attach, current_token, parse_token, release_mirror, retain_mirror
 from .store import ProgressEventStore, get_progress_store, reset_progress_store
@@ -87,7 +87,7 @@ class _WorkerRelay:
         self.relay = Relay()
         # A forked worker inherits the parent's store and current level: start clean.
         self._store = store = reset_progress_store()
-        _CURRENT.set(None)
+        _lifecycle.CURRENT.set(None)
         store.add_callback(self.relay)
         self._ticker = Ticker(self._tick, _SEND_INTERVAL, "progresstree-pool-relay")
         multiprocessing.util.Finalize(self, self.close, exitpriority=10)
@@ -217,13 +217,14 @@ class _Hub:
         self._lock = threading.Lock()
         self._parts: dict[tuple[str, int], list[bytes]] = {}
         self._pids: dict[str, int] = {}
-        self._closed = False
+        self.closed = False
         self.broken = False
         self._wake_r, self._wake_w = os.pipe()
         # One poll object for the life of the hub: a readiness check costs one
         # syscall, not a selector built per call as in ``Connection.poll``.
         self._pending = select.poll()
-        self._pending.register(queue._reader.fileno(), select.POLLIN)
+        # multiprocessing exposes no public descriptor of a queue's reading end.
+        self._pending.register(queue._reader.fileno(), select.POLLIN)  # noqa: SLF001
         self._thread = threading.Thread(
             target=self._loop, name="progresstree-pool-reader", daemon=True
         )
@@ -231,11 +232,11 @@ class _Hub:
 
     def _loop(self) -> None:
         watched = select.poll()
-        watched.register(self._queue._reader.fileno(), select.POLLIN)
+        watched.register(self._queue._reader.fileno(), select.POLLIN)  # noqa: SLF001
         watched.register(self._wake_r, select.POLLIN)
-        while not self._closed:
+        while not self.closed:
             watched.poll()
-            if self._closed:
+            if self.closed:
                 break
             self.drain()
 
@@ -279,7 +280,7 @@ class _Hub:
             self._replica.fail_open([source], error, details)
 
     def close(self) -> None:
-        self._closed = True
+        self.closed = True
         os.write(self._wake_w, b"x")
         self._thread.join()
         self.drain()
@@ -372,7 +373,7 @@ class ProcessPoolExecutor(concurrent.futures.ProcessPoolExecutor):
 
     def _finish(self) -> None:
         hub = self._hub
-        if hub._closed:
+        if hub.closed:
             return
         if self._broken and not hub.broken:
             hub.fail_workers(dict(self._processes or {}))

@@ -29,7 +29,7 @@ import weakref
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from ._clock import monotonic
+from . import _lifecycle
 from .context import LevelHandle, current_level
 from .models import ProgressLevel, ProgressState
 from .store import ProgressEventStore, get_progress_store
@@ -76,9 +76,7 @@ def current_token() -> str | None:
     handle = current_level()
     if handle is None:
         return None
-    state = handle._state
-    if state is None:
-        return None
+    state = handle.state
     return make_token(state.operation_id, state.operation_type, handle.level_id)
 
 
@@ -163,7 +161,7 @@ class attach:
                 # Still recorded, under the right parent id, by a relay.
                 level = _detached_proxy(level_id)
         handle = self._handle = _AttachedHandle(store, state, level)
-        handle._activate()
+        _lifecycle.activate(handle)
         return handle
 
     def __exit__(
@@ -176,12 +174,12 @@ class attach:
         if handle is None:
             return
         self._handle = None
-        handle._deactivate()
+        _lifecycle.release(handle)
         state = self._mirror
         if state is None:
             return
         self._mirror = None
-        release_mirror(handle._store, state)
+        release_mirror(handle.store, state)
 
 
 def _retain(store: ProgressEventStore, op_id: str, op_type: str) -> tuple[ProgressState, bool]:
@@ -190,7 +188,7 @@ def _retain(store: ProgressEventStore, op_id: str, op_type: str) -> tuple[Progre
     with _mirror_lock:
         state = store.get_state(op_id)
         if state is None:
-            state = store._begin_operation(op_type, "", op_id, {"orphaned": True})
+            state = _lifecycle.begin_operation(store, op_type, "", op_id, {"orphaned": True})
             info = _MIRRORS[state] = Mirror()
         else:
             found = _MIRRORS.get(state)
@@ -226,17 +224,17 @@ def release_mirror(store: ProgressEventStore, state: ProgressState) -> None:
 
 
 def _detached_proxy(level_id: str) -> ProgressLevel:
-    return ProgressLevel._running(level_id, _PROXY_TYPE, "", None, 0, None, monotonic())
+    return _lifecycle.running_level(level_id, _PROXY_TYPE)
 
 
 def _proxy_in(store: ProgressEventStore, state: ProgressState, level_id: str) -> ProgressLevel:
     """The proxy level ``level_id`` of a mirror operation, inserted when missing."""
-    with store._lock:
+    with _lifecycle.store_lock(store):
         level = state.levels.get(level_id)
         if level is None or level.is_finished:
             level = _detached_proxy(level_id)
             if level_id not in state.levels:
-                state._insert(level, None)
+                _lifecycle.add_level(state, level, None)
         info = _MIRRORS.get(state)
         if info is not None:
             info.proxies.add(level_id)

@@ -3,15 +3,14 @@
 :class:`ProgressEventStore` keeps the active operations and a bounded history
 of finished ones, and tells listeners what changed. Its public methods keep
 the names and meaning of the store of the application the seed guide comes
-from (unknown ids return None and change nothing); the level handles of
-``context.py`` use the private ``_update`` / ``_increment`` / ``_end_level``
-fast paths, which skip id lookups.
+from (unknown ids return None and change nothing).
 
-Mutations happen under one lock, with one exception: a level handle's enter
-and clean exit (``LevelContext`` in ``context.py``) publish with single atomic
-dict and list operations, checked again after publishing, so the hot path
-takes no lock. Listeners are called after the lock is released, and not at
-all when none is attached.
+What inserts, ends and closes levels and operations is written once, in
+``_lifecycle.py``; the store's methods look ids up and call it. Mutations
+happen under the store's lock, with one exception: a level handle's enter
+and clean exit publish with single atomic dict and list operations, checked
+again after publishing, so the hot path takes no lock. Listeners are called
+after the lock is released, and not at all when none is attached.
 """
 
 from __future__ import annotations
@@ -21,11 +20,10 @@ import threading
 from collections import deque
 from typing import Any
 
-from ._clock import monotonic as _monotonic
-from ._gcrelief import operation_ended, operation_started
+from . import _lifecycle
 from ._logging import logger
-from ._validate import check_amount, check_increment, check_text, check_update
-from .errors import LevelEndedError, OperationCancelled
+from ._validate import check_amount, check_text, check_update
+from .errors import LevelEndedError
 from .listeners import Listener, Subscription, ThrottledSubscription, subscribe
 from .models import (
     CANCELLED,
@@ -33,12 +31,10 @@ from .models import (
     FAILED,
     PENDING,
     RUNNING,
+    ProgressEvent,
     ProgressLevel,
     ProgressState,
     ProgressStatus,
-    SnapshotDict,
-    exception_details,
-    exception_message,
 )
 
 __all__ = [
@@ -49,8 +45,7 @@ __all__ = [
     "reset_progress_store",
 ]
 
-_UPDATED = "updated"
-_TERMINAL_EVENT = {COMPLETED: "completed", FAILED: "failed", CANCELLED: "cancelled"}
+_UPDATED = ProgressEvent.UPDATED
 
 
 def new_operation_id(operation_type: str) -> str:
@@ -124,7 +119,7 @@ class ProgressEventStore:
         self._direct = tuple(s for s in subs if not isinstance(s, ThrottledSubscription))
         self._listeners = subs
 
-    def _emit(self, event: str, state: ProgressState) -> None:
+    def _emit(self, event: ProgressEvent, state: ProgressState) -> None:
         for sub in self._listeners:
             sub(event, state)
 
@@ -137,9 +132,9 @@ class ProgressEventStore:
         """
         op_id = state.operation_id
         for sub in self._parking:
-            sub._pending[op_id] = state
-            if not sub._armed:
-                sub._arm()
+            sub.pending[op_id] = state
+            if not sub.armed:
+                sub.arm()
         for direct in self._direct:
             direct(_UPDATED, state)
 
@@ -153,39 +148,21 @@ class ProgressEventStore:
         **metadata: Any,
     ) -> ProgressState:
         """Create and start an operation; generated ids start with ``operation_type_``."""
-        return self._begin_operation(operation_type, name, operation_id, metadata)
-
-    def _begin_operation(
-        self,
-        operation_type: str,
-        name: str,
-        operation_id: str | None,
-        metadata: dict[str, Any] | None,
-        total: int | float = 0,
-    ) -> ProgressState:
-        operation_type = str(operation_type)
-        op_id = new_operation_id(operation_type) if operation_id is None else str(operation_id)
-        state = ProgressState(op_id, operation_type, name, metadata=metadata, total=total)
-        with self._lock:
-            if op_id in self._active:
-                msg = f"operation id {op_id!r} is already active"
-                raise ValueError(msg)
-            state.start()
-            self._active[op_id] = state
-        operation_started()  # GC relief while jobs run (_gcrelief.py)
-        if self._listeners:
-            self._emit("started", state)
-        return state
+        return _lifecycle.begin_operation(self, operation_type, name, operation_id, metadata)
 
     def complete_operation(
         self, operation_id: str, error: str | BaseException | None = None
     ) -> ProgressState | None:
-        """End an operation (failed when ``error`` is given) and move it to history."""
+        """End an operation (failed when ``error`` is given) and move it to history.
+
+        An operation whose cancellation was requested ends ``cancelled``
+        unless ``error`` is given.
+        """
         state = self._active_state(operation_id)
         if state is None:
             return None
         status = COMPLETED if error is None else FAILED
-        if self._end_operation(state, status, error):
+        if _lifecycle.end_operation(self, state, status, error):
             return state
         return None
 
@@ -194,39 +171,9 @@ class ProgressEventStore:
         state = self._active_state(operation_id)
         if state is None:
             return None
-        if self._end_operation(state, CANCELLED, None):
+        if _lifecycle.end_operation(self, state, CANCELLED, None):
             return state
         return None
-
-    def _end_operation(
-        self,
-        state: ProgressState,
-        status: ProgressStatus,
-        error: str | BaseException | None,
-    ) -> bool:
-        with self._lock:
-            if state._completed is not None:
-                return False
-            if status is FAILED:
-                state.complete(error if error is not None else "failed")
-            elif status is CANCELLED:
-                state.cancel()
-            else:
-                state.complete()
-            err_text, details = _error_fields(state, status)
-            now = state._completed or 0.0
-            levels = state.levels
-            for root_id in state.root_level_ids:
-                root = levels.get(root_id)
-                if root is not None:
-                    _close_open(root, status, err_text, details, now, include_self=True)
-            if self._active.get(state.operation_id) is state:
-                del self._active[state.operation_id]
-                self._history.append(state)
-        operation_ended()  # GC relief while jobs run (_gcrelief.py)
-        if self._listeners:
-            self._emit(_TERMINAL_EVENT[status], state)
-        return True
 
     def request_cancel(self, operation_id: str) -> bool:
         """Ask a running operation to stop; True when one was flagged.
@@ -238,7 +185,7 @@ class ProgressEventStore:
             state = self._active.get(str(operation_id))
             if state is None or state.status is not RUNNING:
                 return False
-            state._cancel_requested = True
+            _lifecycle.flag_cancel(state)
             return True
 
     # -- levels (compatibility API: full ids, None for unknown) -------------
@@ -257,12 +204,12 @@ class ProgressEventStore:
         check_amount("total", total)
         with self._lock:
             state = self._active.get(str(operation_id))
-            if state is None or state._completed is not None:
+            if state is None or state.is_finished:
                 logger().debug("add_level: unknown or ended operation %r", operation_id)
                 return None
             if parent_id is not None:
                 parent = state.levels.get(str(parent_id))
-                if parent is None or parent._completed is not None:
+                if parent is None or parent.is_finished:
                     logger().debug("add_level: unknown or ended parent %r", parent_id)
                     return None
             level = state.add_level(level_id, level_type, name, parent_id, total, **metadata)
@@ -275,16 +222,11 @@ class ProgressEventStore:
     ) -> ProgressLevel | None:
         """Mark a level running."""
         check_text("message", message)
-        with self._lock:
-            found = self._open_pair(operation_id, level_id, "start_level")
-            if found is None:
-                return None
-            state, level = found
-            level.start(message)
-            state.last_level_id = level.level_id
-        if self._listeners:
-            self._updated(state)
-        return level
+        found = self._open_pair(operation_id, level_id, "start_level")
+        if found is None:
+            return None
+        state, level = found
+        return level if _lifecycle.start_level(self, state, level, message) else None
 
     def update_level(
         self,
@@ -298,17 +240,16 @@ class ProgressEventStore:
     ) -> ProgressLevel | None:
         """Change a level's counters, message or metadata."""
         check_update(current, total, message, increment)
-        with self._lock:
-            found = self._open_pair(operation_id, level_id, "update_level")
-            if found is None:
-                return None
-            state, level = found
-            if increment:
-                _check_increment(level, current, increment)
-            level._apply(current, total, message, increment, metadata)
-            state.last_level_id = level.level_id
-        if self._listeners:
-            self._updated(state)
+        found = self._open_pair(operation_id, level_id, "update_level")
+        if found is None:
+            return None
+        state, level = found
+        try:
+            _lifecycle.update(
+                self, state, level, current, total, message, increment, metadata, check_cancel=False
+            )
+        except LevelEndedError:
+            return None  # ended by another thread since the lookup
         return level
 
     def complete_level(
@@ -344,31 +285,13 @@ class ProgressEventStore:
         error: str | BaseException | None,
         error_details: dict[str, Any] | None,
     ) -> ProgressLevel | None:
-        with self._lock:
-            found = self._open_pair(operation_id, level_id, "finish_level")
-            if found is None:
-                return None
-            state, level = found
-            if message is not None:
-                level.message = message
-            if status is FAILED:
-                level.fail(error if error is not None else "failed", error_details)
-            elif status is CANCELLED:
-                level.cancel()
-            else:
-                level.complete()
-            _close_open(
-                level,
-                status,
-                level.error,
-                level.error_details,
-                level._completed or 0.0,
-                include_self=False,
-            )
-            state.last_level_id = level.level_id
-        if self._listeners:
-            self._updated(state)
-        return level
+        found = self._open_pair(operation_id, level_id, "finish_level")
+        if found is None:
+            return None
+        state, level = found
+        if _lifecycle.end_level(self, state, level, status, error, error_details, message):
+            return level
+        return None
 
     def _active_state(self, operation_id: str) -> ProgressState | None:
         state = self._active.get(str(operation_id))
@@ -384,150 +307,15 @@ class ProgressEventStore:
             logger().debug("%s: unknown or finished operation %r", what, operation_id)
             return None
         level = state.levels.get(str(level_id))
-        if level is None or level._completed is not None:
+        if level is None or level.is_finished:
             logger().debug("%s: unknown or ended level %r in %r", what, level_id, operation_id)
             return None
-        if level.status is PENDING:
-            # A pending level left behind when an ancestor ended counts as ended:
-            # starting it would leave a level running under a finished parent.
-            parent = state.levels.get(level.parent_id) if level.parent_id else None
-            while parent is not None:
-                if parent._completed is not None:
-                    logger().debug("%s: level %r is below an ended level", what, level_id)
-                    return None
-                parent = state.levels.get(parent.parent_id) if parent.parent_id else None
+        # A pending level left behind when an ancestor ended counts as ended:
+        # starting it would leave a level running under a finished parent.
+        if level.status is PENDING and _lifecycle.is_below_ended(state, level):
+            logger().debug("%s: level %r is below an ended level", what, level_id)
+            return None
         return state, level
-
-    # -- fast paths for level handles ----------------------------------------
-
-    def _lost_race(
-        self, state: ProgressState, parent: ProgressLevel | None, level: ProgressLevel
-    ) -> None:
-        """Refuse a level inserted lock-free just as its parent ended.
-
-        Another thread ended the parent between the handle's check and its
-        insert: end the new level as the parent's end would have, and raise
-        as if the level had come a moment later.
-        """
-        owner: ProgressState | ProgressLevel = state if parent is None else parent
-        with self._lock:
-            if level._completed is None:
-                level._end(CANCELLED, owner._completed or _monotonic())
-        raise LevelEndedError(_ended_message(state, parent))
-
-    def _refuse_level(self, state: ProgressState, parent: ProgressLevel | None) -> None:
-        """Raise why a level cannot start below ``parent`` now, if it cannot."""
-        if state._cancel_requested:
-            raise OperationCancelled(state.operation_id)
-        if (state if parent is None else parent)._completed is not None:
-            raise LevelEndedError(_ended_message(state, parent))
-
-    def _first_children(self, parent: ProgressLevel) -> None:
-        """Give ``parent`` its children dict, under the lock.
-
-        Two threads entering a parent's first children at once must not each
-        create one; every later child is added to it without the lock.
-        """
-        with self._lock:
-            if parent._children is None:
-                parent._children = SnapshotDict()
-
-    def _update(
-        self,
-        state: ProgressState,
-        level: ProgressLevel,
-        current: int | float | None,
-        total: int | float | None,
-        message: str | None,
-        increment: int | float,
-        metadata: dict[str, Any],
-    ) -> None:
-        check_update(current, total, message, increment)
-        with self._lock:
-            if state._cancel_requested:
-                raise OperationCancelled(state.operation_id)
-            level._check_open()
-            if increment:
-                _check_increment(level, current, increment)
-            level._apply(current, total, message, increment, metadata)
-            state.last_level_id = level.level_id
-        if self._listeners:
-            self._updated(state)
-
-    def _increment(self, state: ProgressState, level: ProgressLevel, amount: int | float) -> None:
-        lock = self._lock
-        lock.acquire()
-        try:
-            if state._cancel_requested:
-                raise OperationCancelled(state.operation_id)
-            if level.status is not RUNNING:
-                level._check_open()
-                level._apply(None, None, None, 0, {})
-            level.current += amount
-            state.last_level_id = level.level_id
-        finally:
-            lock.release()
-        if self._listeners:
-            self._updated(state)
-
-    def _update_operation(
-        self,
-        state: ProgressState,
-        current: int | float | None,
-        total: int | float | None,
-        message: str | None,
-        increment: int | float,
-        metadata: dict[str, Any],
-    ) -> None:
-        check_update(current, total, message, increment)
-        with self._lock:
-            if state._cancel_requested:
-                raise OperationCancelled(state.operation_id)
-            if state._completed is not None:
-                raise LevelEndedError(_ended_message(state, None))
-            if current is not None:
-                state.current = current
-            if increment:
-                state.current += increment
-            if total is not None:
-                state._total = total
-            if message is not None:
-                state.message = message
-            if metadata:
-                state.metadata.update(metadata)
-        if self._listeners:
-            self._updated(state)
-
-    def _end_level(
-        self,
-        state: ProgressState,
-        level: ProgressLevel,
-        status: ProgressStatus,
-        exc: BaseException | None,
-    ) -> None:
-        """End a level from a handle's ``__exit__``; no-op if already ended."""
-        if exc is not None:
-            error: str | None = exception_message(exc)
-            details: dict[str, Any] | None = exception_details(exc)
-        else:
-            error = details = None
-        lock = self._lock
-        lock.acquire()
-        try:
-            if level._completed is not None:
-                return
-            now = level._completed = _monotonic()
-            level.status = status
-            if error is not None:
-                level.error = error
-                level.error_details = details
-            if level._children:
-                _close_open(level, status, error, details, now, False)
-            state.last_level_id = level.level_id
-        finally:
-            lock.release()
-        if self._listeners:
-            self._updated(state)
 
     # -- queries --------------------------------------------------------------
 
@@ -574,57 +362,6 @@ class ProgressEventStore:
 
 
 ProgressStore = ProgressEventStore
-
-
-def _error_fields(
-    state: ProgressState, status: ProgressStatus
-) -> tuple[str | None, dict[str, Any] | None]:
-    if status is FAILED:
-        return state.error, state.error_details
-    return None, None
-
-
-def _ended_message(state: ProgressState, parent: ProgressLevel | None) -> str:
-    if parent is None:
-        return f"operation {state.operation_id!r} already ended ({state.status.value})"
-    return f"level {parent.level_id!r} already ended ({parent.status.value})"
-
-
-def _close_open(
-    level: ProgressLevel,
-    status: ProgressStatus,
-    error: str | None,
-    details: dict[str, Any] | None,
-    now: float,
-    include_self: bool,
-) -> None:
-    """End what is still open below (and optionally at) ``level``.
-
-    Running levels follow the outcome; pending ones stay pending when the
-    outcome is success (they never ran) and are cancelled otherwise.
-    """
-    stack = [level] if include_self else list(dict.values(level._children or {}))
-    while stack:
-        node = stack.pop()
-        if node._completed is not None:
-            continue
-        if node._children:
-            stack.extend(dict.values(node._children))
-        if node.status is PENDING:
-            if status is COMPLETED:
-                continue
-            node._end(CANCELLED, now)
-            continue
-        if status is FAILED:
-            node.error = error
-            node.error_details = dict(details) if details else None
-        node._end(status, now)
-
-
-def _check_increment(
-    level: ProgressLevel, current: int | float | None, increment: int | float
-) -> None:
-    check_increment(level.current if current is None else current, increment)
 
 
 _global_lock = threading.Lock()

@@ -42,13 +42,13 @@ class TestBlockProcessors(CodemodTest):
                     # decode
                     with get_progress_context().block_execution(
                         safe_label(block, "id", default="block"),
-                        safe_label(block, "name", default="LoadAudio"),
-                        block_type=safe_label(block, "type", default="LoadAudio"),
+                        safe_label(block, "name", "title", default="LoadAudio"),
+                        block_type="LoadAudio",
                     ) as op:
                         outputs = {}
-                        for name, item in track_progress(inputs.items(), op, "Processing inputs.items()"):
+                        for name, item in track_progress(inputs.items(), op, "Processing inputs"):
                             outputs[name] = decode(item)
-                        for extra in track_progress(self.extras, op, "Processing self.extras"):
+                        for extra in self.extras:
                             outputs[extra] = None
                         return outputs
         '''
@@ -70,7 +70,7 @@ class TestBlockProcessors(CodemodTest):
                         blk.id,
                         blk.name,
                         block_type=blk.type,
-                    ) as op:
+                    ):
                         log.info("block %s (%s) %s", blk.name, blk.type, blk.id)
                         return inputs
         """
@@ -101,9 +101,9 @@ class TestBlockProcessors(CodemodTest):
                 def process(self, block, inputs, metadata=None):
                     with get_progress_context().block_execution(
                         safe_label(block, "id", default="block"),
-                        safe_label(block, "name", default="Normalize"),
-                        block_type=safe_label(block, "type", default="Normalize"),
-                    ) as op:
+                        safe_label(block, "name", "title", default="Normalize"),
+                        block_type="Normalize",
+                    ):
                         return inputs
 
 
@@ -125,7 +125,7 @@ class TestBlockProcessors(CodemodTest):
             class LoadAudio(BlockProcessor):
                 def process(self, block, inputs, metadata=None):
                     for item in inputs:
-                        pass
+                        consume(item)
         """
         after = """
             from legacy.helpers import track_progress
@@ -140,11 +140,11 @@ class TestBlockProcessors(CodemodTest):
                 def process(self, block, inputs, metadata=None):
                     with get_progress_context().block_execution(
                         _progresstree_safe_label(block, "id", default="block"),
-                        _progresstree_safe_label(block, "name", default="LoadAudio"),
-                        block_type=_progresstree_safe_label(block, "type", default="LoadAudio"),
+                        _progresstree_safe_label(block, "name", "title", default="LoadAudio"),
+                        block_type="LoadAudio",
                     ) as op:
                         for item in _progresstree_track_progress(inputs, op, "Processing inputs"):
-                            pass
+                            consume(item)
         """
         self.assertCodemod(before, after, settings=DEFAULT)
 
@@ -164,9 +164,9 @@ class TestBlockProcessors(CodemodTest):
                 def run(self, block, inputs):
                     with get_progress_context().block_execution(
                         block.id,
-                        safe_label(block, "name", default="Mixer"),
-                        block_type=safe_label(block, "type", default="Mixer"),
-                    ) as op:
+                        safe_label(block, "name", "title", default="Mixer"),
+                        block_type="Mixer",
+                    ):
                         return mix(block.id, inputs)
 
                 def process(self, block, inputs):
@@ -192,9 +192,9 @@ class TestBlockProcessors(CodemodTest):
                 def process(self, block, inputs, metadata=None):
                     with get_progress_context().block_execution(
                         safe_label(block, "id", default="block"),
-                        safe_label(block, "name", default="Gain"),
-                        block_type=safe_label(block, "type", default="Gain"),
-                    ) as op:
+                        safe_label(block, "name", "title", default="Gain"),
+                        block_type="Gain",
+                    ):
                         return {k: v * block.gain for k, v in inputs.items()}
         """
         self.assertCodemod(before, after, settings=DEFAULT)

@@ -43,8 +43,9 @@ def test_default_run_rewrites_files_and_prints_a_summary(
     assert main([str(tree), "-j", "1"]) == EXIT_OK
     err = capsys.readouterr().err
     assert "4 files: 2 changed, 2 skipped, 0 failed" in err
-    assert "inserted: 1 __init__ assignment, 2 action level, 2 block_execution" in err
-    assert "1 setlist_processing, 1 song level, 1 track_progress" in err
+    assert "inserted: 1 @tracks, 1 __init__ assignment, 2 action level, 2 block_execution" in err
+    assert "1 setlist_processing, 1 song level, 2 track_progress" in err
+    assert "NormalizeBlock.process left alone: already instrumented (uses progress_tracker)" in err
     assert "left alone: stub body" in err
     assert "self._progress.setlist_processing" in (tree / "app" / "setlist_service.py").read_text()
 
@@ -59,12 +60,13 @@ def test_second_run_changes_nothing(tree: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_diff_prints_a_unified_diff_and_writes_nothing(
-    tree: Path, capsys: pytest.CaptureFixture[str]
+    tree: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = _snapshot(tree)
+    monkeypatch.chdir(tree)
     assert main([str(tree), "--diff"]) == EXIT_OK
     out, err = capsys.readouterr()
-    assert f"--- {tree / 'app' / 'blocks.py'}" in out
+    assert "--- a/app/blocks.py\n+++ b/app/blocks.py\n" in out
     assert "+        with get_progress_context().block_execution(" in out
     assert "+from progresstree import get_progress_context, safe_label" in out
     assert "2 would change" in err
@@ -251,7 +253,7 @@ def test_files_without_targets_are_listed_only_when_verbose(
     main([str(tree), "--check", "--verbose"])
     err = capsys.readouterr().err
     assert f"skipped: {plain}: no setlist service or block processor to instrument" in err
-    assert "warning: line 41: NotImplementedYetBlock.process left alone: stub body" in err
+    assert "warning: line 76: NotImplementedYetBlock.process left alone: stub body" in err
 
 
 def test_progresstree_codemod_command(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ class TestDecoratorStyle(CodemodTest):
                 def process_setlist(self, setlist_id):
                     songs = self.repo.songs(setlist_id)
                     for i, song in enumerate(songs):
-                        print(song.id, song.title)
+                        play(song.id, song.title)
                         for action in song.actions:
                             action.run()
 
@@ -36,7 +36,7 @@ class TestDecoratorStyle(CodemodTest):
                 def process_setlist(self, setlist_id):
                     songs = self.repo.songs(setlist_id)
                     for i, song in enumerate(track_progress(songs, level="song", id_from="id", name_from="title")):
-                        print(song.id, song.title)
+                        play(song.id, song.title)
                         for action in track_progress(song.actions, level="action"):
                             action.run()
 
@@ -46,7 +46,8 @@ class TestDecoratorStyle(CodemodTest):
         """
         self.assertCodemod(before, after, settings=DECORATORS)
 
-    def test_block_process_gets_tracks_and_counting_loops(self) -> None:
+    def test_block_process_is_written_as_in_context_style(self) -> None:
+        """A decorator cannot open ``block_execution`` at the top and ``block`` inside a level."""
         before = '''
             from progresstree import ProgressStatus
 
@@ -61,20 +62,49 @@ class TestDecoratorStyle(CodemodTest):
                     return outputs
         '''
         after = '''
-            from progresstree import track_progress, tracks, ProgressStatus
+            from progresstree import get_progress_context, safe_label, track_progress, ProgressStatus
 
 
             class LoadAudio(BlockProcessor):
                 @cached
-                @tracks("block", id_from="blk.id", name_from="blk.name")
                 def process(self, blk, inputs, metadata=None):
                     """Decode every input."""
-                    outputs = {}
-                    for name, item in track_progress(inputs.items(), message="Processing inputs.items()"):
-                        outputs[name] = decode(item)
-                    return outputs
+                    with get_progress_context().block_execution(
+                        safe_label(blk, "id", default="block"),
+                        safe_label(blk, "name", "title", default="LoadAudio"),
+                        block_type="LoadAudio",
+                    ) as op:
+                        outputs = {}
+                        for name, item in track_progress(inputs.items(), op, "Processing inputs"):
+                            outputs[name] = decode(item)
+                        return outputs
         '''
         self.assertCodemod(before, after, settings=DECORATORS)
+        self.assertCodemod(before, after, settings=CodemodConfig())
+
+    def test_generator_process_gets_tracks_in_both_styles(self) -> None:
+        before = """
+            class Splitter(BlockProcessor):
+                def process(self, block, inputs, metadata=None):
+                    for index, chunk in enumerate(inputs["chunks"]):
+                        yield block.name, cut(chunk)
+        """
+        after = """
+            from progresstree import track_progress, tracks
+
+            class Splitter(BlockProcessor):
+                @tracks(
+                    "block",
+                    id_from="block.id",
+                    name_from="block.name",
+                    block_type="Splitter",
+                )
+                def process(self, block, inputs, metadata=None):
+                    for index, chunk in enumerate(track_progress(inputs["chunks"], message="Processing chunks")):
+                        yield block.name, cut(chunk)
+        """
+        self.assertCodemod(before, after, settings=DECORATORS)
+        self.assertCodemod(before, after, settings=CodemodConfig())
 
     def test_no_init_is_added_in_decorator_style(self) -> None:
         before = """

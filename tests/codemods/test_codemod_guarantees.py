@@ -64,7 +64,7 @@ def test_untouched_regions_are_kept_byte_for_byte() -> None:
         "        # before the loop\n",
         "            for song in songs:    # header comment\n"
         "                # first body comment\n",
-        "                    print(song.id, song.name)  # trailing\n\n"
+        "                    play(song.id, song.name)  # trailing\n\n"
         "                # a blank line above is kept\n        # after the loop\n"
         "        return None\n\n\ndef tail( ) :  return  'end'\n",
     ]
@@ -155,7 +155,7 @@ class TestLeftAlone(CodemodTest):
                     tracker = get_progress_tracker(metadata)
                     return inputs
             """,
-            "line 2: Gain.process left alone: already instrumented",
+            "line 2: Gain.process left alone: already instrumented (uses get_progress_tracker)",
         )
 
     def test_method_using_the_reference_progress_attribute(self) -> None:
@@ -186,15 +186,15 @@ class TestLeftAlone(CodemodTest):
     "body",
     [
         # read only on one branch
-        "if song:\n    print(song.id, song.name)",
+        "if song:\n    play(song.id, song.name)",
         # read after a statement that may skip the rest of the body
-        "if song is None:\n    continue\nprint(song.id, song.name)",
+        "if song is None:\n    continue\nplay(song.id, song.name)",
         # read on another object bound to the same name
-        "song = normalise(song)\nprint(song.id, song.name)",
+        "song = normalise(song)\nplay(song.id, song.name)",
         # read inside a lambda / comprehension / short-circuit operand
-        "f = lambda: song.id\nnames = [song.name for _ in ()]\nok = song and song.name",
+        "f = lambda: song.id\nnames = [song.name for _ in ()]\nok = song and song.name\nplay(song)",
         # read inside a try block whose handler may swallow the error
-        "try:\n    print(song.id, song.name)\nexcept AttributeError:\n    pass",
+        "try:\n    play(song.id, song.name)\nexcept AttributeError:\n    pass",
     ],
 )
 def test_attributes_not_surely_read_come_from_safe_label(body: str) -> None:

@@ -1,4 +1,3 @@
-# ruff: noqa: E501 (expected outputs are generated code at its real width)
 """Setlist services, context style: before/after pairs."""
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ class TestSetlistContextStyle(CodemodTest):
                     setlist = self._repo.get(setlist_id)
                     songs = list(setlist.songs)
                     for song in songs:
-                        print(song.id, song.name)
+                        play(song.id, song.name)
                     return setlist
         """
         after = """
@@ -43,12 +42,12 @@ class TestSetlistContextStyle(CodemodTest):
                     songs = list(setlist.songs)
                     with self._progress.setlist_processing(
                         setlist_id,
-                        safe_label(setlist, "name", "title", default=f"Setlist {setlist_id}"),
+                        safe_label(setlist, "name", "title", default="Setlist"),
                     ) as op:
                         op.set_total(len(songs))
                         for song in songs:
                             with op.song(song.id, song.name) as song_ctx:
-                                print(song.id, song.name)
+                                play(song.id, song.name)
                     return setlist
         """
         self.assertCodemod(before, after, settings=DEFAULT)
@@ -91,7 +90,7 @@ class TestSetlistContextStyle(CodemodTest):
 
                 def process_setlist(self, setlist_id, songs):
                     for idx, song in enumerate(songs, 1):
-                        print(idx, song.title)
+                        play(idx, song.title)
         """
         after = """
             from progresstree import get_progress_context, safe_len
@@ -102,11 +101,11 @@ class TestSetlistContextStyle(CodemodTest):
                     self._progress = get_progress_context()
 
                 def process_setlist(self, setlist_id, songs):
-                    with self._progress.setlist_processing(setlist_id, f"Setlist {setlist_id}") as op:
+                    with self._progress.setlist_processing(setlist_id, "Setlist") as op:
                         op.set_total(safe_len(songs))
                         for idx, song in enumerate(songs, 1):
                             with op.song(idx, song.title) as song_ctx:
-                                print(idx, song.title)
+                                play(idx, song.title)
         """
         self.assertCodemod(before, after, settings=DEFAULT)
 
@@ -128,7 +127,7 @@ class TestSetlistContextStyle(CodemodTest):
 
                 def process_setlist(self, setlist_id, songs):
                     print(len(songs))
-                    with self._progress.setlist_processing(setlist_id, f"Setlist {setlist_id}") as op:
+                    with self._progress.setlist_processing(setlist_id, "Setlist") as op:
                         op.set_total(len(songs))
                         for song in songs:
                             with op.song(
@@ -184,7 +183,7 @@ class TestSetlistContextStyle(CodemodTest):
 
                 def process_setlist(self, setlist_id, songs):
                     for song in songs:
-                        print(song.id, song.name)
+                        play(song.id, song.name)
                         for action in song.actions:
                             action.run()
         """
@@ -197,11 +196,11 @@ class TestSetlistContextStyle(CodemodTest):
                     self._progress = get_progress_context()
 
                 def process_setlist(self, setlist_id, songs):
-                    with self._progress.setlist_processing(setlist_id, f"Setlist {setlist_id}") as op:
+                    with self._progress.setlist_processing(setlist_id, "Setlist") as op:
                         op.set_total(safe_len(songs))
                         for song in songs:
                             with op.song(song.id, song.name) as song_ctx:
-                                print(song.id, song.name)
+                                play(song.id, song.name)
                                 for action in song.actions:
                                     with self._progress.action(
                                         safe_label(action, "id", default="action"),
@@ -292,7 +291,7 @@ class TestSetlistContextStyle(CodemodTest):
                 def process_setlist(self, setlist_id, songs, op=None):
                     song_ctx = 3
                     for song in songs:
-                        print(song.id, song.name, op, song_ctx)
+                        play(song.id, song.name, op, song_ctx)
         """
         after = """
             from progresstree import get_progress_context, safe_len
@@ -304,11 +303,11 @@ class TestSetlistContextStyle(CodemodTest):
 
                 def process_setlist(self, setlist_id, songs, op=None):
                     song_ctx = 3
-                    with self._progress.setlist_processing(setlist_id, f"Setlist {setlist_id}") as progress_op:
+                    with self._progress.setlist_processing(setlist_id, "Setlist") as progress_op:
                         progress_op.set_total(safe_len(songs))
                         for song in songs:
                             with progress_op.song(song.id, song.name) as progress_song_ctx:
-                                print(song.id, song.name, op, song_ctx)
+                                play(song.id, song.name, op, song_ctx)
         """
         self.assertCodemod(before, after, settings=DEFAULT)
 

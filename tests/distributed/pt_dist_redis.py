@@ -25,9 +25,10 @@ def _free_port() -> int:
 class RedisServer:
     """A throw-away redis-server that tests may stop and start again."""
 
-    def __init__(self, executable: str, workdir: Path) -> None:
+    def __init__(self, executable: str, workdir: Path, *args: str) -> None:
         self.executable = executable
         self.workdir = workdir
+        self.args = list(args)  # extra redis-server options, e.g. --requirepass
         self.port = _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
@@ -46,6 +47,7 @@ class RedisServer:
                 "127.0.0.1",
                 "--dir",
                 str(self.workdir),
+                *self.args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -55,7 +57,7 @@ class RedisServer:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
                     sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
+                    if sock.recv(64).startswith((b"+PONG", b"-NOAUTH")):
                         return
             except OSError:
                 time.sleep(0.02)

@@ -393,7 +393,7 @@ def test_var_positional_and_var_keyword_roots(progress):
 
 
 def test_static_metadata_is_copied_into_each_level(progress):
-    @tracks("x", stage="mix")
+    @tracks("x", metadata={"stage": "mix"})
     def job() -> None:
         current = current_level()
         assert current is not None
@@ -412,7 +412,7 @@ def test_failing_path_falls_back_and_notes_the_failure(progress):
     def play(song: Any) -> str:
         return "played"
 
-    with progress.operation("op") as op:
+    with progress.operation("op") as op, pytest.warns(progresstree.PathWarning, match="id_from"):
         assert play(SimpleNamespace()) == "played"
     level = _only_level(op.state)
     errors = level.metadata["path_errors"]
@@ -427,7 +427,7 @@ def test_unusable_total_is_noted(progress):
     def job(n: Any) -> None:
         pass
 
-    with progress.operation("op") as op:
+    with progress.operation("op") as op, pytest.warns(progresstree.PathWarning):
         job(-1)
     assert "total_from" in _only_level(op.state).metadata["path_errors"]
 

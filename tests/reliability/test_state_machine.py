@@ -150,6 +150,25 @@ class MOp:
             own = max(own, done / max(level.total, len(level.children)))
         return min(own, 1.0)
 
+    def shown(self, level_id: str) -> float:
+        """The level's own ``percentage`` / 100: completed 1, pending 0; otherwise
+        its own ratio or its children's mean, whichever is further, where a
+        finished child counts 1 below a running parent and where it stopped
+        below a failed or cancelled one."""
+        level = self.levels[level_id]
+        if level.status == "completed":
+            return 1.0
+        if level.status == "pending":
+            return 0.0
+        own = level.current / level.total if level.total > 0 else 0.0
+        if level.children:
+            if level.status == "running":
+                done = sum(self.fraction(c) for c in level.children)
+            else:
+                done = sum(self.shown(c) for c in level.children)
+            own = max(own, done / max(level.total, len(level.children)))
+        return min(own, 1.0)
+
     def overall(self) -> dict[str, Any]:
         """SPEC 2: the expected result of ``get_overall_progress()``."""
         counts = dict.fromkeys(("completed", "failed", "cancelled", "running", "pending"), 0)
@@ -277,6 +296,8 @@ class ProgressMachine(RuleBasedStateMachine):
                 seen_start.add(op.op_id)
 
     def _finish(self, op: MOp, status: str, error: str | None) -> None:
+        if status == "completed" and op.cancel_requested:
+            status = "cancelled"  # a cancelled operation never reads completed
         op.end(status, error)
         self.finished_order.append(op.op_id)
         self._event(status, op)
@@ -673,10 +694,9 @@ class ProgressMachine(RuleBasedStateMachine):
                 assert level.error == model.error
             if model.status in TERMINAL:
                 assert level.completed_at is not None
+            assert math.isclose(level.percentage, op.shown(level_id) * 100.0, abs_tol=1e-9)
             if model.status == "completed":
                 assert level.percentage == 100.0
-            elif model.total > 0:
-                assert level.percentage == min(model.current / model.total * 100, 100.0)
             if model.status == "running" and model.parent is not None:
                 parent = levels[model.parent]
                 assert not parent.status.is_terminal, f"{level_id} runs under ended {parent}"

@@ -55,7 +55,8 @@ class Executor:
         self._processors = processors
 
     def run(self, block, inputs):
-        return self._processors[block.type].process(block, inputs)
+        # dict() also drains blocks that yield their outputs as (name, value) pairs.
+        return dict(self._processors[block.type].process(block, inputs))
 
 
 def sample(blocks_module, *, failing=False):
@@ -71,7 +72,11 @@ def sample(blocks_module, *, failing=False):
     ]
     repository = Repository([Setlist("live", "Live set", songs)], actions)
     executor = Executor(
-        {"LoadAudio": blocks_module.LoadAudioBlock(), "Gain": blocks_module.GainBlock()}
+        {
+            "LoadAudio": blocks_module.LoadAudioBlock(),
+            "Gain": blocks_module.GainBlock(),
+            "Slice": blocks_module.SliceBlock(),
+        }
     )
     return repository, executor
 

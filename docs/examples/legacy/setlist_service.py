@@ -36,6 +36,31 @@ class SetlistService:
             outputs[block.id] = self._executor.run(block, {"song": song.path})
         return outputs
 
+    def validate_setlist(self, setlist):
+        for song in setlist.songs:
+            if not song.path:
+                raise ValueError(f"song {song.id} has no audio file")
+
+    def find_song(self, setlist, name):
+        found = None
+        for song in setlist.songs:
+            if song.name == name:
+                found = song
+                break
+        return found
+
+    def song_options(self, setlist):
+        """Entries of the song drop-down."""
+        options = []
+        for song in setlist.songs:
+            options.append({"label": song.name, "value": song.id})
+        return options
+
+    def remove_song(self, setlist, song_id):
+        setlist.songs = [s for s in setlist.songs if s.id != song_id]
+        for position, song in enumerate(setlist.songs):
+            song.position = position
+
     def run_hooks(self, hooks, song):
         for hook in hooks:
             hook(song)

@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..models import ProgressState, ProgressStatus
-from ..render._format import fmt_duration
+from ..render import fmt_duration
 
 __all__ = ["summary_table"]
 

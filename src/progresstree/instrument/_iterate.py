@@ -8,24 +8,30 @@ ends, breaks (the abandoned iterator is closed) or raises.
 
 Level mode opens one child level per item and makes it the current level of
 the loop body: it is entered just before the item is handed out and left
-when the loop asks for the next one. A loop left early (``break``, an
-exception in the body) abandons the iterator: the item's level then stops
-being current at once and ends with its parent's outcome (completed after a
-``break``, failed with the exception when that ends the parent).
+when the loop asks for the next one. A loop left early abandons the
+iterator: the item's level stops being current at once, and ends
+``completed`` after ``break`` / ``return``, ``failed`` with the exception
+when the body raised one (caught outside the loop or not), ``cancelled`` for
+a ``BaseException``. Telling these apart is ``_verdict.py``'s job; when it
+cannot watch (another trace function is installed), the level ends with its
+parent's outcome instead.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from .._clock import monotonic
-from ..context import LevelContext, LevelHandle, OperationContext, current_level
+from .._lifecycle import release as _release
+from ..context import LevelContext, LevelHandle, OperationContext
 from ..errors import OperationCancelled, ProgressError
 from ..models import ProgressState
 from ..store import get_progress_store
-from ._values import describe_failure, short_text
+from ._values import as_label, describe_failure, short_text
+from ._verdict import watch
 from .paths import Path
 
 __all__ = [
@@ -45,15 +51,15 @@ _MAX_STRIDE = 4096
 class Counter:
     """Batched ``current += n`` on one target, exact after :meth:`flush`."""
 
-    __slots__ = ("_advance", "_flushed", "_last", "_state", "count", "next_check", "stride")
+    __slots__ = ("_advance", "_flushed", "_last", "count", "next_check", "state", "stride")
 
     def __init__(self, target: Any, total: int | None, message: str | None) -> None:
         if isinstance(target, LevelHandle):
             self._advance: Callable[[int], None] = target.advance
-            self._state: ProgressState | None = target.state
+            self.state: ProgressState | None = target.state
         else:
             self._advance = lambda amount: target.update(increment=amount)
-            self._state = None
+            self.state = None
         if total is not None or message is not None:
             target.update(total=total, message=message)
         self.count = self._flushed = 0
@@ -62,7 +68,7 @@ class Counter:
 
     def check_cancelled(self) -> None:
         """Raise ``OperationCancelled`` when the target's operation was asked to stop."""
-        state = self._state
+        state = self.state
         if state is not None and state.cancel_requested:
             raise OperationCancelled(state.operation_id)
 
@@ -91,10 +97,10 @@ class Counter:
 
 def count_items(iterator: Iterator[Any], counter: Counter) -> Iterator[Any]:
     """Hand out the items, counting each one before the loop body sees it."""
-    state = counter._state
+    state = counter.state
     try:
         for item in iterator:
-            if state is not None and state._cancel_requested:
+            if state is not None and state.cancel_requested:
                 raise OperationCancelled(state.operation_id)
             counter.count += 1
             if counter.count >= counter.next_check:
@@ -131,6 +137,11 @@ class LevelPlan:
                 level_id = self.id_path.resolve(item)
             except Exception as exc:
                 metadata = {"path_errors": {"id_from": describe_failure(exc)}}
+            else:
+                label, problem = as_label(level_id)
+                level_id = index if label is None else label
+                if problem:
+                    metadata = {"path_errors": {"id_from": problem}}
         if self.name_path is not None:
             try:
                 name = short_text(self.name_path.resolve(item))
@@ -154,15 +165,40 @@ class LevelPlan:
 def release(handle: LevelHandle) -> None:
     """Stop ``handle`` being the current level without ending it.
 
-    Used when a loop is abandoned: whether it was left by ``break`` or by an
-    exception cannot be told from here, so the level's end is left to its
-    parent, whose outcome it then shares.
+    The fallback when how the loop was left cannot be watched: the level's
+    end is left to its parent, whose outcome it then shares.
     """
-    if current_level() is handle:
-        handle._deactivate()
+    _release(handle)
     if isinstance(handle, OperationContext):
         # An operation has no parent to end it: end it now.
         handle.__exit__(None, None, None)
+
+
+def _caller() -> Any:
+    """The frame that called the running one (the loop that closed the iterator)."""
+    try:
+        return sys._getframe(2)  # noqa: SLF001 (CPython's documented frame access)
+    except ValueError:  # closed with no Python caller (interpreter shutdown)
+        return None
+
+
+def abandon(handle: LevelHandle, frame: Any) -> None:
+    """The loop running in ``frame`` left while ``handle``'s item was open.
+
+    The level stops being current now and ends as soon as the frame shows
+    why: ``completed`` after ``break`` / ``return``, else with the
+    exception's outcome (the very exception object is recorded).
+    """
+    _release(handle)
+
+    def decide(exc: BaseException | None) -> None:
+        if exc is None:
+            handle.__exit__(None, None, None)
+        else:
+            handle.__exit__(type(exc), exc, exc.__traceback__)
+
+    if not watch(frame, decide):
+        release(handle)
 
 
 def level_items(iterator: Iterator[Any], plan: LevelPlan) -> Iterator[Any]:
@@ -186,6 +222,12 @@ def level_items(iterator: Iterator[Any], plan: LevelPlan) -> Iterator[Any]:
             handle.__exit__(None, None, None)
             handle = None
             index += 1
+    except GeneratorExit:
+        # Closed while an item was open: the loop was left early.
+        if handle is not None:
+            open_handle, handle = handle, None
+            abandon(open_handle, _caller())
+        raise
     finally:
         if handle is not None:
             release(handle)
@@ -248,4 +290,4 @@ class AsyncLevels:
         handle = self._handle
         if handle is not None:
             self._handle = None
-            release(handle)
+            abandon(handle, _caller())

@@ -9,19 +9,22 @@ so the exit rules) stay with the core's ``LevelContext`` / ``OperationContext``.
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable
 from typing import Any
 
-from ..context import _CURRENT, LevelContext, LevelHandle, OperationContext
+from .._lifecycle import current_handle, current_parent
+from ..context import LevelContext, LevelHandle, OperationContext
+from ..errors import PathWarning
 from ..store import get_progress_store
 from ._args import MISSING, ArgGetter, make_getter
-from ._values import as_total, describe_failure
+from ._values import as_label, as_total, describe_failure
 from .paths import Path, PathError, parse_path
 
 __all__ = ["CallPlan", "Describe"]
 
-# The current level, read without the public function's extra call.
-_current = _CURRENT.get
+# The current level if children can open below it (its operation runs).
+_parent = current_parent
 
 # (level_id, name, total, metadata) of one call.
 Describe = tuple[object, str, "int | float", "dict[str, Any] | None"]
@@ -37,6 +40,8 @@ class CallPlan:
         "_simple",
         "_static",
         "_total_get",
+        "_warned",
+        "direct",
         "level_type",
         "operation",
         "qualname",
@@ -64,6 +69,9 @@ class CallPlan:
         self._name_get = getters.get("name_from")
         self._total_get = getters.get("total_from")
         self._simple = not getters
+        self._warned = False
+        # No paths, no metadata, not an operation: a call needs nothing but the parent.
+        self.direct = self._simple and self._static is None and not operation
 
     def describe(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Describe:
         """Id, name, total and metadata of one call (path failures noted, never raised)."""
@@ -75,7 +83,18 @@ class CallPlan:
         level_id = _read(self._id_get, bound, instance, args, kwargs, "id_from", failures)
         name_value = _read(self._name_get, bound, instance, args, kwargs, "name_from", failures)
         total_value = _read(self._total_get, bound, instance, args, kwargs, "total_from", failures)
-        name = self.qualname if name_value is None else str(name_value)
+        # Labels never break the call: a value whose str() raises is noted.
+        if level_id is not None:
+            level_id, problem = as_label(level_id)
+            if problem:
+                failures["id_from"] = problem
+        name = self.qualname
+        if name_value is not None:
+            text, problem = as_label(name_value)
+            if text is not None:
+                name = text
+            else:
+                failures["name_from"] = problem
         total: int | float = 0
         if total_value is not None:
             total, problem = as_total(total_value)
@@ -84,18 +103,29 @@ class CallPlan:
         if failures:
             metadata = metadata if metadata is not None else {}
             metadata["path_errors"] = failures
+            if not self._warned:
+                self._warned = True
+                self._warn(failures)
         return level_id, name, total, metadata
+
+    def _warn(self, failures: dict[str, str]) -> None:
+        """Say once per decorated function that a path failed (a likely typo)."""
+        problems = "; ".join(f"{argument}: {text}" for argument, text in failures.items())
+        msg = (
+            f"@tracks on {self.qualname!r}: {problems}. The call ran with a generated "
+            "id or name; later failures are only noted in metadata['path_errors']."
+        )
+        warnings.warn(msg, PathWarning, stacklevel=5)
 
     def handle(self, described: Describe) -> LevelHandle:
         """An unentered handle under the current level (or a new operation)."""
         level_id, name, total, metadata = described
-        parent = _current()
-        # Slot reads instead of the public properties: this runs on every call.
-        if parent is not None and not self.operation:
-            state = parent._state
-            if state is not None and state._completed is None:
+        if not self.operation:
+            parent = _parent()
+            if parent is not None:
                 return LevelContext(parent, self.level_type, level_id, name, total, metadata)
-        store = get_progress_store() if parent is None else parent.store
+        current = current_handle()
+        store = get_progress_store() if current is None else current.store
         if level_id is not None:
             metadata = metadata if metadata is not None else {}
             metadata["level_id"] = level_id
@@ -103,12 +133,10 @@ class CallPlan:
 
     def open(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> LevelHandle:
         """``handle(describe(...))`` in one step (the plain-function hot path)."""
-        if self._simple and self._static is None and not self.operation:
-            parent = _current()
+        if self.direct:
+            parent = _parent()
             if parent is not None:
-                state = parent._state
-                if state is not None and state._completed is None:
-                    return LevelContext(parent, self.level_type, None, self.qualname, 0, None)
+                return LevelContext(parent, self.level_type, None, self.qualname, 0, None)
         return self.handle(self.describe(instance, args, kwargs))
 
     def enter(self, described: Describe) -> LevelHandle:

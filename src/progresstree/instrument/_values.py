@@ -6,7 +6,7 @@ import math
 
 from .._json import safe_repr
 
-__all__ = ["as_total", "describe_failure", "short_text"]
+__all__ = ["as_label", "as_total", "describe_failure", "short_text"]
 
 _MAX_TEXT = 80
 
@@ -31,6 +31,16 @@ def as_total(value: object) -> tuple[int | float, str]:
     except Exception:
         return 0, f"total must be a number or have a length, got {type(value).__name__}"
     return size, ""
+
+
+def as_label(value: object) -> tuple[str | None, str]:
+    """``(str(value), "")``, or ``(None, problem)`` when ``str`` raises."""
+    if type(value) is str:
+        return value, ""
+    try:
+        return str(value), ""
+    except Exception as exc:
+        return None, describe_failure(exc)
 
 
 def short_text(value: object) -> str:

@@ -11,12 +11,15 @@ call needs.
 
 from __future__ import annotations
 
+import difflib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import wrapt
 
+from .._lifecycle import current_parent
+from ..context import LevelContext
 from ._drivers import drive_async_generator, drive_generator
 from ._plan import CallPlan
 
@@ -53,9 +56,18 @@ class _PlainFunctionWrapper(wrapt.FunctionWrapper[..., Any]):
     def __init__(self, wrapped: Callable[..., Any], wrapper: _Wrapper, plan: CallPlan) -> None:
         super().__init__(wrapped, wrapper)
         self._self_open = plan.open
+        # (level type, name) when a call needs nothing but the current parent.
+        self._self_direct = (plan.level_type, plan.qualname) if plan.direct else None
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         # ``self`` is positional-only: the function may take a keyword ``self``.
+        direct = self._self_direct
+        if direct is not None:
+            # The plan's own fast path, one Python call shorter.
+            parent = current_parent()
+            if parent is not None:
+                with LevelContext(parent, direct[0], None, direct[1], 0, None):
+                    return self.__wrapped__(*args, **kwargs)
         with self._self_open(None, args, kwargs):
             return self.__wrapped__(*args, **kwargs)
 
@@ -136,16 +148,24 @@ class _Tracks:
         name_from: str | None = None,
         total_from: str | None = None,
         operation: bool = False,
-        **static_metadata: Any,
+        metadata: Mapping[str, Any] | None = None,
+        **unknown: Any,
     ) -> Callable[[_F], _F]:
         """Open a ``level_type`` level around each call of the decorated function.
 
         The level is a child of the current level; with none (or with
         ``operation=True``) the call starts an operation of type
         ``level_type``. ``id_from`` / ``name_from`` / ``total_from`` are path
-        expressions rooted at a parameter (``"song.id"``); ``static_metadata``
-        is copied into every level's metadata.
+        expressions rooted at a parameter (``"song.id"``); ``metadata`` is
+        copied into every level's metadata. Any other keyword raises
+        ``TypeError`` (a misspelt ``idfrom=`` must not pass silently).
         """
+        if unknown:
+            raise TypeError(_unknown_message(level_type, unknown))
+        if metadata is not None and not isinstance(metadata, Mapping):
+            msg = f"tracks: metadata must be a mapping or None, got {metadata!r}"
+            raise TypeError(msg)
+        static_metadata = dict(metadata) if metadata else {}
         if not isinstance(level_type, str) or not level_type:
             hint = " (write @tracks('song'), not bare @tracks)" if callable(level_type) else ""
             msg = f"tracks: level_type must be a non-empty string, got {level_type!r}{hint}"
@@ -181,7 +201,8 @@ class _Tracks:
         id_from: str | None = None,
         name_from: str | None = None,
         total_from: str | None = None,
-        **static_metadata: Any,
+        metadata: Mapping[str, Any] | None = None,
+        **unknown: Any,
     ) -> Callable[[_F], _F]:
         """``tracks(level_type, operation=True, ...)``: each call is its own operation."""
         return self(
@@ -190,7 +211,8 @@ class _Tracks:
             name_from=name_from,
             total_from=total_from,
             operation=True,
-            **static_metadata,
+            metadata=metadata,
+            **unknown,
         )
 
     def __repr__(self) -> str:
@@ -198,3 +220,16 @@ class _Tracks:
 
 
 tracks = _Tracks()
+
+_KEYWORDS = ("id_from", "name_from", "total_from", "operation", "metadata")
+
+
+def _unknown_message(level_type: object, unknown: dict[str, Any]) -> str:
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, _KEYWORDS, n=1)
+        hints.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    return (
+        f"tracks({level_type!r}): unknown keyword {', '.join(hints)}; the keywords are "
+        f"{', '.join(_KEYWORDS)}; constant metadata goes in metadata={{...}}"
+    )

@@ -4,24 +4,36 @@ The reader thread ``XREAD``s from the stream's start (so it catches up on a
 job already running), applies each entry with a ``_replica.Replica``
 (idempotent: resent state and repeated entries never duplicate levels) and
 remembers the last id it applied, from which it resumes after a reconnect.
+
+Whoever can write to the stream can write anything, so each entry is
+decoded with size and nesting caps and checked whole before it is applied
+(``_records``); a refused entry is counted in ``rejected`` and skipped, and
+nothing an entry holds can stop the reader. When Redis cannot be read, the
+reader retries with a growing delay and ``error`` says why.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 
 import redis
 
+from .. import _clock
+from .._logging import logger
+from .._records import MAX_ID, RecordError, loads
 from .._replica import Replica
+from .._text import printable
 from ..models import ProgressState
 from ..store import ProgressEventStore
-from ._url import check_url
+from ._url import check_url, describe, redact
 
 __all__ = ["RedisAggregator"]
 
-_NETWORK_ERRORS = (redis.RedisError, OSError)
+_READ_COUNT = 100  # entries per XREAD: bounds one reply to 100 x the entry size cap
+_FIRST_DELAY = 0.2
+_MAX_DELAY = 5.0
+_REPORT_EVERY = 1.0
 
 
 def _id_key(entry_id: str) -> tuple[int, int]:
@@ -29,8 +41,33 @@ def _id_key(entry_id: str) -> tuple[int, int]:
     return int(millis), int(seq or 0)
 
 
+def _entry_id(value: object) -> str:
+    """A stream entry id as text; ValueError unless it is ``millis-seq``."""
+    text = value.decode("ascii") if isinstance(value, bytes) else str(value)
+    _id_key(text)
+    return text
+
+
+def _source(value: object) -> str:
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            value = None
+    if not isinstance(value, str) or not value or len(value) > MAX_ID:
+        msg = "bad source name"
+        raise RecordError(msg)
+    return value
+
+
 class RedisAggregator:
-    """A store kept up to date from a Redis stream (``.store``)."""
+    """A store kept up to date from a Redis stream (``.store``).
+
+    ``rejected`` counts stream entries refused as malformed or out of bounds;
+    ``error`` is why the last attempt to read failed (None while reading
+    works). ``url`` is the URL with its password redacted; a password can
+    also be given as ``password`` so that it is in no URL at all.
+    """
 
     def __init__(
         self,
@@ -38,18 +75,29 @@ class RedisAggregator:
         *,
         stream: str = "progresstree",
         store: ProgressEventStore | None = None,
+        password: str | None = None,
     ) -> None:
-        self.url = check_url(url)
+        check_url(url)
+        self.url = redact(url)
+        self.address = describe(url)
         self.stream = str(stream)
         self.store = store if store is not None else ProgressEventStore()
+        self.rejected = 0
+        self.error: str | None = None
         self._replica = Replica(self.store)
+        options: dict[str, Any] = {} if password is None else {"password": password}
         self._client = redis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=5.0, socket_connect_timeout=1.0
+            url, socket_timeout=5.0, socket_connect_timeout=1.0, **options
         )
+        secrets = (password, self._client.get_connection_kwargs().get("password"))
+        self._secrets = [str(secret) for secret in secrets if secret]
         self._last_id = "0-0"
         self._applied = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._unreported = 0
+        self._reported_at = float("-inf")
+        self._last_reason = ""
 
     # -- life cycle ----------------------------------------------------------------
 
@@ -70,6 +118,8 @@ class RedisAggregator:
         if thread is not None:
             thread.join(5.0)
         self._client.close()
+        if self._unreported:
+            self._report()
 
     def __enter__(self) -> RedisAggregator:
         return self.start()
@@ -80,29 +130,86 @@ class RedisAggregator:
     # -- reading -----------------------------------------------------------------------
 
     def _run(self) -> None:
+        delay = _FIRST_DELAY
         while not self._stop.is_set():
             try:
                 response: Any = self._client.xread(
-                    {self.stream: self._last_id}, count=1000, block=200
+                    {self.stream: self._last_id}, count=_READ_COUNT, block=200
                 )
-            except _NETWORK_ERRORS:
-                self._stop.wait(0.2)
+                entries = [
+                    (_entry_id(i), fields) for _, batch in response or () for i, fields in batch
+                ]
+            except Exception as exc:  # network, auth, TLS, a wrong key type, a bad reply
+                self._failed(exc)
+                self._stop.wait(delay)
+                delay = min(delay * 2, _MAX_DELAY)
                 continue
-            for _stream, entries in response or ():
-                for entry_id, fields in entries:
-                    self._apply(fields)
-                    with self._applied:
-                        self._last_id = entry_id
-                        self._applied.notify_all()
+            delay = _FIRST_DELAY
+            if self.error is not None:
+                logger().warning(
+                    "progresstree: reading redis at %s again",
+                    self.address,
+                    extra={"progresstree_connection": True},
+                )
+                self.error = None
+            for entry_id, fields in entries:
+                self._apply(fields)
+                with self._applied:
+                    self._last_id = entry_id
+                    self._applied.notify_all()
 
-    def _apply(self, fields: dict[str, Any]) -> None:
+    def _failed(self, exc: BaseException) -> None:
+        reason = self._reason(exc)
+        if reason != self.error:
+            logger().warning(
+                "progresstree: cannot read redis at %s: %s",
+                self.address,
+                reason,
+                extra={"progresstree_connection": True},
+            )
+        self.error = reason
+
+    def _reason(self, exc: BaseException) -> str:
+        """``exc`` as one printable line, without this aggregator's password."""
+        text = str(exc) or type(exc).__name__
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        text = printable(redact(text) if "://" in text else text)
+        return text if len(text) <= 300 else text[:297] + "..."
+
+    def _apply(self, fields: Any) -> None:
+        """Apply one stream entry, or count it as rejected; never raises."""
         try:
-            records = json.loads(fields["d"])
-            source = str(fields["s"])
-        except (KeyError, TypeError, ValueError):
-            return  # not ours: other writers may share the stream
-        if isinstance(records, list):
-            self._replica.apply(source, records)
+            if not isinstance(fields, dict) or b"s" not in fields or b"d" not in fields:
+                msg = "not a progresstree entry (fields 's' and 'd' expected)"
+                raise RecordError(msg)
+            refused = self._replica.apply(_source(fields[b"s"]), loads(fields[b"d"]))
+        except RecordError as exc:
+            refused = str(exc)
+        except Exception as exc:  # the reader must outlive any entry
+            refused = f"{type(exc).__name__}: {exc}"
+        if refused is not None:
+            self._reject(refused)
+
+    def _reject(self, reason: str) -> None:
+        self.rejected += 1
+        self._unreported += 1
+        self._last_reason = reason
+        if _clock.monotonic() - self._reported_at >= _REPORT_EVERY:
+            self._report()
+
+    def _report(self) -> None:
+        """One log line for the entries refused since the last one (at most 1/s)."""
+        logger().warning(
+            "progresstree: refused %d entr%s of stream %r at %s; last: %s",
+            self._unreported,
+            "y" if self._unreported == 1 else "ies",
+            self.stream,
+            self.address,
+            printable(self._last_reason[:300]),
+        )
+        self._unreported = 0
+        self._reported_at = _clock.monotonic()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """True once every entry in the stream at call time has been applied."""
@@ -114,12 +221,11 @@ class RedisAggregator:
             while target is None and not deadline.is_set():
                 try:
                     last: Any = self._client.xrevrange(self.stream, count=1)
-                except _NETWORK_ERRORS:
+                    if not last:
+                        return True
+                    target = _id_key(_entry_id(last[0][0]))
+                except Exception:  # unreachable, not a stream, a bad reply: not idle yet
                     deadline.wait(0.1)
-                    continue
-                if not last:
-                    return True
-                target = _id_key(last[0][0])
             if target is None:
                 return False
             with self._applied:

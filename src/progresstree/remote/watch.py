@@ -8,24 +8,36 @@ operation (a delta: applying the lines in order rebuilds the tree);
 ``--plain`` prints readable lines for logs; the default is the live rich tree
 on a terminal and plain lines otherwise. ``--exit-when-idle`` returns once the
 stream is caught up and no operation is running (for scripts).
+
+While Redis cannot be read, stderr says why ("cannot connect to redis at
+host:port: reason") and the reader retries with a growing delay; with
+``--exit-when-idle`` the watcher gives up with status 1 after
+``--connect-timeout`` seconds. A password is taken from ``--password-file``
+or ``REDIS_PASSWORD`` so it never needs to be on the command line, and
+every URL shown has its password redacted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 import threading
 import time
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .._changes import ChangeCursor
 from .._json import json_safe
 from ..models import ProgressLevel, ProgressState
 from ..store import ProgressEventStore
-from ._url import check_url
+from ._url import check_url, describe
+
+if TYPE_CHECKING:
+    from ._aggregator import RedisAggregator
 
 __all__ = ["JsonEventWriter", "main"]
 
@@ -126,7 +138,63 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit once the stream is caught up and no operation is running",
     )
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="with --exit-when-idle: exit 1 when redis stays unreachable this long (10)",
+    )
+    parser.add_argument(
+        "--password-file",
+        metavar="PATH",
+        help="read the redis password from this file (else $REDIS_PASSWORD, else the URL)",
+    )
     return parser
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    if args.password_file:
+        with open(args.password_file, encoding="utf-8") as file:
+            return file.read().rstrip("\r\n")
+    return os.environ.get("REDIS_PASSWORD") or None
+
+
+class _Connection:
+    """Tells stderr when reading Redis fails or works again; measures outages."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.shown: str | None = None
+        self.down_since: float | None = None
+
+    def poll(self, error: str | None) -> float:
+        """Seconds Redis has been unreadable (0.0 while it is read)."""
+        now = time.monotonic()
+        if error is None:
+            if self.shown is not None:
+                _say(f"connected to redis at {self.address}")
+            self.shown = self.down_since = None
+            return 0.0
+        if self.down_since is None:
+            self.down_since = now
+        if error != self.shown:
+            _say(f"cannot connect to redis at {self.address}: {error} (retrying)")
+            self.shown = error
+        return now - self.down_since
+
+
+def _say(message: str) -> None:
+    print(f"progresstree watch: {message}", file=sys.stderr, flush=True)
+
+
+class _StderrLog(logging.Handler):
+    """The library's warnings (refused entries) as watch messages; the
+    connection state is told by ``_Connection`` already."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not getattr(record, "progresstree_connection", False):
+            _say(record.getMessage().removeprefix("progresstree: "))
 
 
 def _display(args: argparse.Namespace, store: ProgressEventStore) -> AbstractContextManager[Any]:
@@ -147,19 +215,38 @@ def main(argv: list[str]) -> int:
     except (TypeError, ValueError) as exc:
         print(f"progresstree watch: {exc}", file=sys.stderr)
         return 2
+    try:
+        password = _password(args)
+    except (OSError, UnicodeDecodeError) as exc:
+        _say(f"cannot read the password file: {exc}")
+        return 2
     from ._aggregator import RedisAggregator
 
-    aggregator = RedisAggregator(args.url, stream=args.stream)
+    log = logging.getLogger("progresstree")
+    handler = _StderrLog(logging.WARNING)
+    log.addHandler(handler)
     try:
-        with _display(args, aggregator.store), aggregator:
-            while True:
-                time.sleep(0.2)
-                if (
-                    args.exit_when_idle
-                    and aggregator.wait_idle(1.0)
-                    and not aggregator.get_active_operations()
-                ):
-                    break
+        return _watch(args, RedisAggregator(args.url, stream=args.stream, password=password))
     except KeyboardInterrupt:
         return 130
-    return 0
+    finally:
+        log.removeHandler(handler)
+
+
+def _watch(args: argparse.Namespace, aggregator: RedisAggregator) -> int:
+    connection = _Connection(describe(args.url))
+    with _display(args, aggregator.store), aggregator:
+        while True:
+            time.sleep(0.2)
+            down_for = connection.poll(aggregator.error)
+            if not args.exit_when_idle:
+                continue
+            if down_for > args.connect_timeout:
+                _say(f"giving up after {args.connect_timeout:g}s without redis")
+                return 1
+            if (
+                aggregator.error is None
+                and aggregator.wait_idle(1.0)
+                and not aggregator.get_active_operations()
+            ):
+                return 0

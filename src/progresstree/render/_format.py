@@ -6,7 +6,7 @@ story; nothing here imports rich.
 
 from __future__ import annotations
 
-from ..models import ProgressLevel, ProgressStatus
+from ..models import ProgressLevel, ProgressStatus, progress
 
 __all__ = [
     "clip",
@@ -82,31 +82,17 @@ def level_counts(level: ProgressLevel) -> tuple[float, float]:
     return float(level.current), float(level.total)
 
 
-def level_fraction(level: ProgressLevel) -> float | None:
+def level_fraction(level: ProgressLevel, memo: dict[int, float] | None = None) -> float | None:
     """How far the level has gone in [0, 1], or None when it cannot tell.
 
-    A completed level is 1. A failed or cancelled one shows where it stopped
-    (``fraction()`` counts every finished level as 1, which is right for a
-    parent's arithmetic but would draw a full bar for a song that failed
-    half way).
+    The level's own ``percentage`` (one number per level, everywhere); None
+    only for a running level with neither a total nor children, which draws
+    as an indeterminate bar. ``memo`` is shared across the rows of one tree,
+    so every subtree is summed once.
     """
-    status = level.status
-    if status is ProgressStatus.COMPLETED:
-        return 1.0
-    children = list(level.children.values())
-    if status is ProgressStatus.RUNNING and not level.total and not children:
+    if level.status is ProgressStatus.RUNNING and not level.total and not level.children:
         return None
-    if status is ProgressStatus.RUNNING:
-        return level.fraction()
-    total = level.total
-    own = level.current / total if total > 0 else 0.0
-    if children:
-        done = 0.0
-        for kid in children:
-            kid_fraction = level_fraction(kid) if kid.is_finished else kid.fraction()
-            done += kid_fraction or 0.0
-        own = max(own, done / max(total, len(children)))
-    return min(own, 1.0)
+    return progress(level, memo)
 
 
 def level_rate(level: ProgressLevel) -> float | None:
@@ -118,11 +104,11 @@ def level_rate(level: ProgressLevel) -> float | None:
     return done / elapsed
 
 
-def level_eta(level: ProgressLevel) -> float | None:
+def level_eta(level: ProgressLevel, memo: dict[int, float] | None = None) -> float | None:
     """Seconds left for a running level, extrapolated from its fraction."""
     if level.status is not ProgressStatus.RUNNING:
         return None
-    fraction = level_fraction(level)
+    fraction = level_fraction(level, memo)
     if fraction is None or fraction <= 0.0 or fraction >= 1.0:
         return None
     return level.get_elapsed_seconds() * (1.0 - fraction) / fraction

@@ -13,6 +13,7 @@ import sys
 import threading
 from typing import TextIO
 
+from .._text import printable
 from ..models import ProgressState, ProgressStatus
 from ._format import fmt_duration
 from ._transitions import Transition, TransitionTracker
@@ -75,7 +76,7 @@ class PlainListener:
             if elapsed - last >= self.progress_every:
                 self._last_progress[state.operation_id] = elapsed
                 out.append(f"{stamp} {self._progress(state)}")
-        return out
+        return [printable(line) for line in out]  # names may come from elsewhere
 
     def _transition(self, change: Transition) -> str | None:
         level = change.level

@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .._tally import ChildView, Tally, levels_after
+from .._text import printable
 from ..models import ProgressLevel, ProgressState, ProgressStatus
 from ._format import (
     clip,
@@ -118,6 +119,7 @@ def _table() -> Table:
 
 
 def _cell(text: Text) -> Text:
+    text.plain = printable(text.plain)  # names, messages, errors: no terminal controls
     text.no_wrap = True
     text.overflow = "ellipsis"
     return text
@@ -146,6 +148,8 @@ class _Builder:
         self.table = _table()
         self.budget = max(options.max_rows, 1)
         self.skipped = 0
+        self.memo: dict[int, float] = {}  # models.progress, per frame
+        self.running: dict[int, float] = {}  # the tally's running fractions, per frame
 
     def operation_row(self, state: ProgressState) -> None:
         overall = state.get_overall_progress()
@@ -192,21 +196,33 @@ class _Builder:
         )
         return [*running, *shown_pending, *failed, *done], line
 
-    def level_rows(self, parent: ProgressLevel | None, prefix: str) -> None:
-        view = self.tally.children(self.state, parent)
-        kids, line = self._choose(view)
+    def _frame(
+        self, parent: ProgressLevel | None, prefix: str
+    ) -> tuple[list[ProgressLevel], str, int, str]:
+        """``(children drawn, count line, next index, prefix)`` below ``parent``."""
         if parent is not None and parent.is_finished:
             kids, line = self._finished_children(parent)
-        for index, kid in enumerate(kids):
-            if self.budget <= 0:
-                self.skipped += len(kids) - index
-                return
-            last = index == len(kids) - 1 and not line
-            self.level_row(kid, prefix + ("└─ " if last else "├─ "))
-            if kid.children and not (self.options.collapse and kid.is_finished):
-                self.level_rows(kid, prefix + ("   " if last else "│  "))
-        if line:
-            self.count_row(prefix + "└─ ", f"+ {line}")
+        else:
+            kids, line = self._choose(self.tally.children(self.state, parent))
+        return kids, line, 0, prefix
+
+    def level_rows(self, parent: ProgressLevel | None, prefix: str) -> None:
+        """Rows below ``parent``, depth first, with an explicit stack (any depth)."""
+        stack = [self._frame(parent, prefix)]
+        while stack:
+            kids, line, index, prefix = stack.pop()
+            if index < len(kids):
+                if self.budget <= 0:
+                    self.skipped += len(kids) - index
+                    continue  # and no count line: the rows stop here
+                stack.append((kids, line, index + 1, prefix))
+                kid = kids[index]
+                last = index == len(kids) - 1 and not line
+                self.level_row(kid, prefix + ("└─ " if last else "├─ "))
+                if kid.children and not (self.options.collapse and kid.is_finished):
+                    stack.append(self._frame(kid, prefix + ("   " if last else "│  ")))
+            elif line:
+                self.count_row(prefix + "└─ ", f"+ {line}")
 
     def _finished_children(self, parent: ProgressLevel) -> tuple[list[ProgressLevel], str]:
         """The last children of a finished level (drawn when not collapsed)."""
@@ -267,20 +283,20 @@ class _Builder:
             if not children:
                 if not level.total:
                     return None, float(level.current), 0.0
-                return level_fraction(level), float(level.current), float(level.total)
-            fraction = self.tally.fraction(level)
+                return level_fraction(level, self.memo), float(level.current), float(level.total)
+            fraction = self.tally.fraction(level, self.running)
             if level.current:
                 return fraction, float(level.current), float(level.total)
             view = self.tally.children(self.state, level)
             done = float(view.counts.get("completed", 0))
             return fraction, done, float(max(level.total, view.total))
         if len(children) > _FINISHED_KIDS:
-            own = level.current / level.total if level.total > 0 else 0.0
-            if level.status is ProgressStatus.COMPLETED:
-                own = 1.0
-            return min(own, 1.0), float(level.current), float(level.total)
+            # The count column shows the level's own counters (no walk of the
+            # children); the bar and percentage stay the level's percentage.
+            own = level_fraction(level, self.memo)
+            return own, float(level.current), float(level.total)
         done, total = level_counts(level)
-        return level_fraction(level), done, total
+        return level_fraction(level, self.memo), done, total
 
 
 def render_state(state: ProgressState, options: TreeOptions | None = None) -> Table:
