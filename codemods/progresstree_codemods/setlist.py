@@ -58,7 +58,7 @@ def _first(candidates: Sequence[str], available: Collection[str]) -> str | None:
     return None
 
 
-class _LoopRewriter(cst.CSTTransformer):
+class _LoopRewriter(analysis.OwnScopeOnly, cst.CSTTransformer):
     """Instruments the loops of one method (not those of nested functions)."""
 
     def __init__(
@@ -79,12 +79,6 @@ class _LoopRewriter(cst.CSTTransformer):
         self.parameters = parameters
         self.taken = taken
         self.changed = False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
