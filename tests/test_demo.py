@@ -148,3 +148,25 @@ def test_ctrl_c_cancels_levels_prints_summary_and_exits_130() -> None:
     assert {"song", "action", "block", "subprocess"} <= cancelled
     assert "cancelled" in err
     assert "not started" in err  # songs never reached are listed too
+
+
+def test_summary_prints_names_and_errors_literally() -> None:
+    """Markup and control characters in a song's name or error reach the table as plain text."""
+    from rich.console import Console
+
+    from progresstree.demo.summary import summary_table
+
+    store = progresstree.ProgressEventStore()
+    hostile = "[bold]Loud[/bold]\x1b]0;pwned\x07\x1b[2J"
+    with pytest.raises(RuntimeError):
+        with progresstree.get_progress_context(store).setlist_processing("s", hostile) as op:
+            with op.song("1", hostile):
+                raise RuntimeError("bad\x1b[31m [red]error[/red]")
+    state = store.get_history()[-1]
+    console = Console(width=200, force_terminal=False, color_system=None)
+    with console.capture() as captured:
+        console.print(summary_table(state, planned=1))
+    text = captured.get()
+    assert "\x1b" not in text and "\x07" not in text
+    assert "[bold]Loud[/bold]" in text
+    assert "[red]error[/red]" in text

@@ -37,6 +37,20 @@ PROGRESS_API_NAMES = frozenset(
 _IDIOM_STRING_LIMIT = 64
 
 
+class OwnScopeOnly:
+    """Visitor mixin: do not descend into nested functions and classes.
+
+    Their bodies run at another time (or never), so what they read, bind or
+    call says nothing about the code being analysed.
+    """
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
 def is_docstring(statement: cst.BaseStatement) -> bool:
     return m.matches(
         statement,
@@ -257,7 +271,7 @@ class _UnconditionalReads(cst.CSTVisitor):
         return not isinstance(node.target, cst.Attribute)
 
 
-class _JumpFinder(cst.CSTVisitor):
+class _JumpFinder(OwnScopeOnly, cst.CSTVisitor):
     def __init__(self) -> None:
         self.found = False
 
@@ -272,12 +286,6 @@ class _JumpFinder(cst.CSTVisitor):
 
     def visit_Break(self, node: cst.Break) -> None:
         self.found = True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
 
 
 @functools.lru_cache(maxsize=256)
@@ -394,7 +402,7 @@ def leading_reads(statements: Sequence[cst.BaseStatement], variable: str) -> Rea
     return reads
 
 
-class _AnywhereReads(_UnconditionalReads):
+class _AnywhereReads(OwnScopeOnly, _UnconditionalReads):
     """``var.attr`` loads anywhere in a block, and whether the code guards ``var``.
 
     Branches count (a method that reads ``block.name`` in one branch shows
@@ -451,12 +459,6 @@ class _AnywhereReads(_UnconditionalReads):
             node.orelse.visit(self)
         if node.finalbody is not None:
             node.finalbody.visit(self)
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
 
 
@@ -573,18 +575,12 @@ def all_parameter_names(func: cst.FunctionDef) -> set[str]:
     return names
 
 
-class _YieldFinder(cst.CSTVisitor):
+class _YieldFinder(OwnScopeOnly, cst.CSTVisitor):
     def __init__(self) -> None:
         self.found = False
 
     def visit_Yield(self, node: cst.Yield) -> None:
         self.found = True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False

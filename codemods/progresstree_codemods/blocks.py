@@ -167,7 +167,10 @@ def instrument_process(
                 b.arg(b.string("block")),
                 b.arg(b.string(f"{block}.{id_path}"), "id_from"),
                 b.arg(b.string(f"{block}.{name_path}"), "name_from"),
-                b.arg(b.string(class_name), "block_type"),
+                b.arg(
+                    cst.Dict([cst.DictElement(b.string("block_type"), b.string(class_name))]),
+                    "metadata",
+                ),
             )
         )
         session.record("@tracks")

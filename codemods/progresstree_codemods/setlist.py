@@ -58,7 +58,7 @@ def _first(candidates: Sequence[str], available: Collection[str]) -> str | None:
     return None
 
 
-class _LoopRewriter(cst.CSTTransformer):
+class _LoopRewriter(analysis.OwnScopeOnly, cst.CSTTransformer):
     """Instruments the loops of one method (not those of nested functions)."""
 
     def __init__(
@@ -80,12 +80,6 @@ class _LoopRewriter(cst.CSTTransformer):
         self.taken = taken
         self.changed = False
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
 
@@ -104,7 +98,7 @@ class _LoopRewriter(cst.CSTTransformer):
 
     # -- context style -------------------------------------------------
 
-    def _safe_label(self, variable: str, attributes: Sequence[str], default: str) -> cst.Call:
+    def safe_label_call(self, variable: str, attributes: Sequence[str], default: str) -> cst.Call:
         args = [b.arg(b.name(variable)), *(b.arg(b.string(a)) for a in attributes)]
         args.append(b.arg(b.string(default), "default"))
         return b.call(b.name(self.session.api.name("safe_label")), *args)
@@ -125,17 +119,19 @@ class _LoopRewriter(cst.CSTTransformer):
         elif name_attribute is not None:
             level_id = b.dotted(target.variable, name_attribute)
         else:
-            level_id = self._safe_label(target.variable, config.id_attributes, target.level_type)
+            level_id = self.safe_label_call(
+                target.variable, config.id_attributes, target.level_type
+            )
         level_name: cst.BaseExpression
         if name_attribute is not None:
             level_name = b.dotted(target.variable, name_attribute)
         else:
-            level_name = self._safe_label(
+            level_name = self.safe_label_call(
                 target.variable, config.name_attributes, target.level_type
             )
         return level_id, level_name
 
-    def _level_call(
+    def level_call(
         self, owner: cst.BaseExpression, level_type: str, labels: Sequence[cst.BaseExpression]
     ) -> cst.Call:
         args = [b.arg(label) for label in labels]
@@ -146,13 +142,13 @@ class _LoopRewriter(cst.CSTTransformer):
         )
 
     def _level_loop(self, original: cst.For, updated: cst.For, target: LoopTarget) -> cst.For:
-        manager = self._level_call(
+        manager = self.level_call(
             self.progress(), target.level_type, self._labels(original, target)
         )
         self.session.record(f"{target.level_type} level")
         return updated.with_changes(body=b.wrap_suite(updated.body, manager))
 
-    def _setlist_name(
+    def setlist_name(
         self, preceding: Sequence[cst.BaseStatement], sequence: cst.BaseExpression
     ) -> cst.BaseExpression:
         """``setlist.name`` when already read, else a ``safe_label`` or a plain ``"Setlist"``.
@@ -196,9 +192,9 @@ class _LoopRewriter(cst.CSTTransformer):
         operation = self.session.call(
             cst.Attribute(value=self.progress(), attr=b.name("setlist_processing")),
             b.arg(setlist_id),
-            b.arg(self._setlist_name(preceding, target.sequence)),
+            b.arg(self.setlist_name(preceding, target.sequence)),
         )
-        song = self._level_call(b.name(op), "song", self._labels(original, target))
+        song = self.level_call(b.name(op), "song", self._labels(original, target))
         loop = updated.with_changes(body=b.wrap_suite(updated.body, song, as_name=song_ctx))
         self.session.record("setlist_processing")
         self.session.record("song level")
@@ -351,20 +347,20 @@ def instrument_while_songs(
         level_id = (
             b.dotted(variable, id_attribute)
             if id_attribute
-            else rewriter._safe_label(variable, config.id_attributes, "song")
+            else rewriter.safe_label_call(variable, config.id_attributes, "song")
         )
         level_name = (
             b.dotted(variable, name_attribute)
             if name_attribute
-            else rewriter._safe_label(variable, config.name_attributes, "song")
+            else rewriter.safe_label_call(variable, config.name_attributes, "song")
         )
-        song = rewriter._level_call(b.name(op), "song", [level_id, level_name])
+        song = rewriter.level_call(b.name(op), "song", [level_id, level_name])
         new_body = [*body[: position + 1], b.with_block(song, rest, as_name=song_ctx)]
         setlist_id: cst.BaseExpression = b.name(data[0]) if data else b.string("setlist")
         operation = session.call(
             cst.Attribute(value=progress(), attr=b.name("setlist_processing")),
             b.arg(setlist_id),
-            b.arg(rewriter._setlist_name(preceding, b.name("songs"))),
+            b.arg(rewriter.setlist_name(preceding, b.name("songs"))),
         )
         new_loop = loop.with_changes(body=loop.body.with_changes(body=new_body))
         wrapper = b.with_block(operation, [new_loop], as_name=op)

@@ -16,6 +16,8 @@ from collections.abc import Collection
 
 import libcst as cst
 
+from progresstree_codemods.analysis import OwnScopeOnly
+
 _TRIVIAL_CALLS = frozenset(
     {
         # builtins that inspect or convert
@@ -60,7 +62,7 @@ def _mentions(node: cst.CSTNode, names: Collection[str]) -> bool:
     return finder.found
 
 
-class _WorkFinder(cst.CSTVisitor):
+class _WorkFinder(OwnScopeOnly, cst.CSTVisitor):
     """Looks for a work call on the loop variables and for a ``break`` of this loop."""
 
     def __init__(self, names: Collection[str]) -> None:
@@ -100,12 +102,6 @@ class _WorkFinder(cst.CSTVisitor):
         return False
 
     def visit_Assert(self, node: cst.Assert) -> bool:
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:

@@ -97,7 +97,7 @@ class TestDecoratorStyle(CodemodTest):
                     "block",
                     id_from="block.id",
                     name_from="block.name",
-                    block_type="Splitter",
+                    metadata={"block_type": "Splitter"},
                 )
                 def process(self, block, inputs, metadata=None):
                     for index, chunk in enumerate(track_progress(inputs["chunks"], message="Processing chunks")):

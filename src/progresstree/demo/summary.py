@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
+from .._text import printable
 from ..models import ProgressState, ProgressStatus
 from ..render import fmt_duration
 
@@ -26,8 +27,8 @@ def summary_table(state: ProgressState, planned: int) -> Table:
     (after a cancellation) are listed as ``not started``.
     """
     overall = state.get_overall_progress()
-    caption = (
-        f"{state.name}: {state.status.value} in {state.get_duration_str()} - "
+    caption = Text(
+        f"{printable(state.name)}: {state.status.value} in {state.get_duration_str()} - "
         f"{overall['completed']} completed, {overall['failed']} failed, "
         f"{overall['cancelled']} cancelled"
     )
@@ -45,11 +46,11 @@ def summary_table(state: ProgressState, planned: int) -> Table:
         finished = sum(1 for a in actions if a.status is ProgressStatus.COMPLETED)
         table.add_row(
             str(index),
-            song.name,
+            Text(printable(song.name)),
             Text(song.status.value, style=_STYLES[song.status]),
             f"{finished}/{max(int(song.total), len(actions))}",
             fmt_duration(song.get_elapsed_seconds()),
-            Text(song.error or "", style="red"),
+            Text(printable(song.error or ""), style="red"),
         )
     for index in range(len(roots) + 1, planned + 1):
         table.add_row(str(index), "", Text("not started", style="dim"), "", "", "")
