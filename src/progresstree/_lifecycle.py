@@ -10,6 +10,12 @@ themselves, so each rule (an ended level never reopens, no level runs below
 an ended parent, a cancelled operation never reads ``completed``) is written
 once.
 
+Readers that must not walk the tree hang off these points too: an
+operation begun, registered or closed here is counted for the GC relief
+(``_gcrelief.py``), and a level unlinked here makes the operation's tally
+(``_tally.py``) count that parent again (the tally otherwise follows
+appends only; inserting and ending need no hook, the tally settles on read).
+
 This module is therefore the one place allowed to touch the private fields
 of the store and of the records (ruff's ``SLF001`` is relaxed for it alone).
 
