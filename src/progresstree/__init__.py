@@ -11,6 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._compiled import install_pure_finder, is_compiled
+
+install_pure_finder()
+
+# ruff: noqa: E402  (the finder must be in place before the modules below load)
+from . import context as _context
 from .concurrency import carry
 from .context import (
     LevelContext,
@@ -31,6 +37,9 @@ from .store import (
 )
 
 __version__ = "0.1.0"
+
+#: True when the mypyc-compiled hot path runs (see ``PROGRESSTREE_PURE``).
+compiled: bool = is_compiled(_context)
 
 if TYPE_CHECKING:
     from ._threads import ThreadPoolExecutor, instrument_threads, uninstrument_threads
@@ -85,6 +94,7 @@ __all__ = [
     "ThreadPoolExecutor",
     "attach",
     "carry",
+    "compiled",
     "current_level",
     "current_token",
     "get_progress_context",

@@ -9,7 +9,7 @@ once at import, so the hot path never calls ``datetime.now()``.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -22,7 +22,8 @@ __all__ = [
     "to_wall",
 ]
 
-monotonic = time.perf_counter
+# Final: compiled code then calls it directly, without a module-dict lookup.
+monotonic: Final = time.perf_counter
 _WALL_OFFSET = time.time() - time.perf_counter()
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ._clock import monotonic
 from ._gcrelief import operation_ended, operation_started
@@ -77,7 +77,10 @@ __all__ = [
 ]
 
 # The current level of the running thread or task.
-CURRENT: ContextVar[LevelHandle | None] = ContextVar("progresstree_current_level", default=None)
+# Final: compiled code reads it as a C static, not by a module-dict lookup.
+CURRENT: Final[ContextVar[LevelHandle | None]] = ContextVar(
+    "progresstree_current_level", default=None
+)
 current_handle = CURRENT.get
 
 
@@ -109,11 +112,11 @@ def outcome(exc_type: type[BaseException] | None) -> ProgressStatus:
 
 def begin_operation(
     store: ProgressEventStore,
-    operation_type: str,
-    name: str,
-    operation_id: str | None,
+    operation_type: object,
+    name: object,
+    operation_id: object,
     metadata: dict[str, Any] | None,
-    total: int | float = 0,
+    total: object = 0,
 ) -> ProgressState:
     """Create, start and register an operation; emits ``started``."""
     from .store import new_operation_id
@@ -137,7 +140,7 @@ def end_operation(
     store: ProgressEventStore,
     state: ProgressState,
     status: ProgressStatus,
-    error: str | BaseException | None,
+    error: object,
 ) -> bool:
     """End an operation and everything still open in it; False if it had ended.
 
@@ -232,6 +235,9 @@ def enter_level(level: LevelContext) -> LevelContext:
     again afterwards (a level that lost that race is ended and refused).
     """
     parent = level._parent
+    if parent is None:  # never: a level is created with its parent
+        msg = f"level {level.level_id!r} has no parent"
+        raise RuntimeError(msg)
     state = parent._state
     if state is None:
         msg = f"parent {parent!r} has not been entered"
@@ -372,7 +378,7 @@ def end_level(
     state: ProgressState,
     level: ProgressLevel,
     status: ProgressStatus,
-    error: str | BaseException | None = None,
+    error: object = None,
     details: dict[str, Any] | None = None,
     message: str | None = None,
 ) -> bool:
@@ -484,16 +490,16 @@ def update(
     store: ProgressEventStore,
     state: ProgressState,
     level: ProgressLevel,
-    current: int | float | None,
-    total: int | float | None,
-    message: str | None,
-    increment: int | float,
+    current: object,
+    total: object,
+    message: object,
+    increment: object,
     metadata: dict[str, Any],
     *,
     check_cancel: bool = True,
 ) -> None:
     """A checked update of an open level; raises if it ended or was cancelled."""
-    check_update(current, total, message, increment)
+    current, total, message, increment = check_update(current, total, message, increment)
     with store._lock:
         if check_cancel and state._cancel_requested:
             raise OperationCancelled(state.operation_id)
@@ -532,14 +538,14 @@ def increment(
 def update_operation(
     store: ProgressEventStore,
     state: ProgressState,
-    current: int | float | None,
-    total: int | float | None,
-    message: str | None,
-    increment: int | float,
+    current: object,
+    total: object,
+    message: object,
+    increment: object,
     metadata: dict[str, Any],
 ) -> None:
     """A checked update of an operation's own counters, message or metadata."""
-    check_update(current, total, message, increment)
+    current, total, message, increment = check_update(current, total, message, increment)
     with store._lock:
         if state._cancel_requested:
             raise OperationCancelled(state.operation_id)

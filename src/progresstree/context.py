@@ -17,10 +17,11 @@ Children still open end with their parent.
 from __future__ import annotations
 
 from contextvars import Token
-from types import TracebackType
+from types import FunctionType, TracebackType
 from typing import Any, NoReturn
 
 from . import _lifecycle
+from ._compiled import mypyc_attr, trait
 from ._validate import SMALL, check_amount, check_text
 from .errors import LevelEndedError
 from .models import (
@@ -49,13 +50,16 @@ def current_level() -> LevelHandle | None:
     return _lifecycle.current_handle()
 
 
+@trait
 class LevelHandle:
     """What levels and operations have in common: opening children, updating.
 
     Subclasses provide the slots ``_store``, ``_state``, ``_parent``,
     ``_token`` and ``_level`` (the level record: None for an operation, which
-    acts as the outermost level). This class has no slots of its own so that
-    :class:`LevelContext` can be a level record and a handle at once.
+    acts as the outermost level) and ``level_id``. This class has no slots of
+    its own so that :class:`LevelContext` can be a level record and a handle
+    at once; it is a mypyc *trait* for the same reason (a compiled class has
+    one base class plus traits).
     """
 
     __slots__ = ()
@@ -65,15 +69,18 @@ class LevelHandle:
     _level: ProgressLevel | None
     _parent: LevelHandle | None
     _token: Token[LevelHandle | None] | None
+    #: Full id of this level (None for an operation handle). An attribute, not
+    #: a property: for a level it is the record's own ``level_id`` field.
+    level_id: str | None
 
     # -- children -------------------------------------------------------------
 
     def level(
         self,
-        level_type: str,
+        level_type: object,
         level_id: object,
-        name: str,
-        total: int | float = 0,
+        name: object,
+        total: object = 0,
         **metadata: Any,
     ) -> LevelContext:
         """A child level of any type (enter it with ``with``); ``level_type`` is a str."""
@@ -82,13 +89,13 @@ class LevelHandle:
         return LevelContext(self, level_type, level_id, name, total, metadata)
 
     def song(
-        self, song_id: object, name: str, total: int | float = 0, **metadata: Any
+        self, song_id: object, name: object, total: object = 0, **metadata: Any
     ) -> LevelContext:
         """A child level of type ``song``."""
         return LevelContext(self, "song", song_id, name, total, metadata)
 
     def action(
-        self, action_id: object, name: str, total: int | float = 0, **metadata: Any
+        self, action_id: object, name: object, total: object = 0, **metadata: Any
     ) -> LevelContext:
         """A child level of type ``action``."""
         return LevelContext(self, "action", action_id, name, total, metadata)
@@ -96,9 +103,9 @@ class LevelHandle:
     def block(
         self,
         block_id: object,
-        name: str,
-        block_type: str = "",
-        total: int | float = 0,
+        name: object,
+        block_type: object = "",
+        total: object = 0,
         **metadata: Any,
     ) -> LevelContext:
         """A child level of type ``block`` (``block_type`` kept in metadata)."""
@@ -106,7 +113,7 @@ class LevelHandle:
         return LevelContext(self, "block", block_id, name, total, metadata)
 
     def subprocess(
-        self, subprocess_id: object, name: str, total: int | float = 0, **metadata: Any
+        self, subprocess_id: object, name: object, total: object = 0, **metadata: Any
     ) -> LevelContext:
         """A child level of type ``subprocess``."""
         return LevelContext(self, "subprocess", subprocess_id, name, total, metadata)
@@ -120,7 +127,7 @@ class LevelHandle:
             raise RuntimeError(msg)
         return state
 
-    def set_total(self, total: int | float | None) -> None:
+    def set_total(self, total: object) -> None:
         """Declare the number of items (children or units) of this level."""
         if total is None:
             return
@@ -128,10 +135,10 @@ class LevelHandle:
 
     def update(
         self,
-        current: int | float | None = None,
-        total: int | float | None = None,
-        message: str | None = None,
-        increment: int | float = 0,
+        current: object = None,
+        total: object = None,
+        message: object = None,
+        increment: object = 0,
         **metadata: Any,
     ) -> None:
         """Set counters, a message or metadata (``increment`` adds to current)."""
@@ -143,7 +150,7 @@ class LevelHandle:
         else:
             _lifecycle.update(store, state, level, current, total, message, increment, metadata)
 
-    def increment(self, message: str | None = None) -> None:
+    def increment(self, message: object = None) -> None:
         """``current += 1`` (optionally with a new message)."""
         level = self._level
         state = self._state  # set whenever ``_level`` is (both at entry)
@@ -152,9 +159,9 @@ class LevelHandle:
         else:
             self.update(message=message, increment=1)
 
-    def advance(self, amount: int | float = 1) -> None:
+    def advance(self, amount: object = 1) -> None:
         """``current += amount`` (batched counting uses this)."""
-        check_amount("amount", amount)
+        amount = check_amount("amount", amount)
         level = self._level
         state = self._state
         if level is None or state is None:
@@ -178,12 +185,6 @@ class LevelHandle:
     def operation_id(self) -> str:
         """Id of the operation this handle belongs to."""
         return self._live_state().operation_id
-
-    @property
-    def level_id(self) -> str | None:
-        """Full id of this level (None for an operation handle)."""
-        level = self._level
-        return None if level is None else level.level_id
 
     @property
     def progress_level(self) -> ProgressLevel | None:
@@ -258,16 +259,17 @@ class OperationContext(LevelHandle):
         "_store",
         "_token",
         "_total",
+        "level_id",
     )
 
     def __init__(
         self,
         store: ProgressEventStore,
-        operation_type: str,
-        name: str = "",
-        operation_id: str | None = None,
+        operation_type: object,
+        name: object = "",
+        operation_id: object = None,
         metadata: dict[str, Any] | None = None,
-        total: int | float = 0,
+        total: object = 0,
     ) -> None:
         self._store = store
         self._state = None
@@ -279,6 +281,7 @@ class OperationContext(LevelHandle):
         self._operation_id = operation_id
         self._metadata = metadata
         self._total = check_amount("total", total)
+        self.level_id = None  # an operation is the outermost level, not a level
 
     def __enter__(self) -> OperationContext:
         if self._state is not None:
@@ -314,7 +317,8 @@ class OperationContext(LevelHandle):
         return f"<OperationContext {self._operation_type!r} id={op_id!r}>"
 
 
-class LevelContext(ProgressLevel, LevelHandle):
+# ProgressLevel.level_id is a str, LevelHandle.level_id a str or None.
+class LevelContext(ProgressLevel, LevelHandle):  # type: ignore[misc]
     """Handle of a level: ``with op.song(...) as song_ctx:``.
 
     The handle is the level record itself (a :class:`ProgressLevel` that also
@@ -325,15 +329,13 @@ class LevelContext(ProgressLevel, LevelHandle):
 
     __slots__ = ("_level", "_local", "_parent", "_state", "_store", "_token")
 
-    _parent: LevelHandle  # a level always has a parent (an operation at least)
-
     def __init__(
         self,
         parent: LevelHandle,
         level_type: str,
         level_id: object,
-        name: str,
-        total: int | float = 0,
+        name: object,
+        total: object = 0,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         # A handle of the same family, in its own module: not a reach-in.
@@ -354,37 +356,58 @@ class LevelContext(ProgressLevel, LevelHandle):
         self.message = self.error = self.error_details = self._children = None
         self.parent_id = self._started = self._completed = None
 
-    update = LevelHandle.update
+    def update(
+        self,
+        current: object = None,
+        total: object = None,
+        message: object = None,
+        increment: object = 0,
+        **metadata: Any,
+    ) -> None:
+        """Set counters, a message or metadata (``increment`` adds to current).
 
-    # Entering and leaving belong to the tree's owner (``_lifecycle.py``);
-    # installed as the methods themselves, so a ``with`` costs no extra call.
-    __enter__ = _lifecycle.enter_level
-    __exit__ = _lifecycle.exit_level
+        The handle's update, not the record's (``ProgressLevel.update``).
+        """
+        state = self._live_state()
+        _lifecycle.update(self._store, state, self, current, total, message, increment, metadata)
+
+    # Entering and leaving belong to the tree's owner (``_lifecycle.py``).
+    # Methods, not the functions installed as class attributes: the compiled
+    # build has no such aliases.
+    def __enter__(self) -> LevelContext:
+        return _lifecycle.enter_level(self)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _lifecycle.exit_level(self, exc_type, exc, tb)
 
     # A handle is also the stored record, so the record's own lifecycle
     # methods are routed through the store: under its lock, with events.
 
-    def start(self, message: str | None = None) -> None:
+    def start(self, message: object = None) -> None:
         """Set the message of this running level (entering it started it)."""
-        check_text("message", message)
-        self.update(message=message)
+        self.update(message=check_text("message", message))
 
-    def complete(self, message: str | None = None) -> None:
+    def complete(self, message: object = None) -> None:
         """End this level now as completed (its open children complete too)."""
         self._end_now(COMPLETED, None, None, check_text("message", message))
 
-    def fail(self, error: str | BaseException, error_details: dict[str, Any] | None = None) -> None:
+    def fail(self, error: object, error_details: dict[str, Any] | None = None) -> None:
         """End this level now as failed with ``error`` (its open children fail too)."""
         self._end_now(FAILED, error, error_details, None)
 
-    def cancel(self, message: str | None = None) -> None:
+    def cancel(self, message: object = None) -> None:
         """End this level now as cancelled (its open children are cancelled too)."""
         self._end_now(CANCELLED, None, None, check_text("message", message))
 
     def _end_now(
         self,
         status: ProgressStatus,
-        error: str | BaseException | None,
+        error: object,
         details: dict[str, Any] | None,
         message: str | None,
     ) -> None:
@@ -397,6 +420,7 @@ class LevelContext(ProgressLevel, LevelHandle):
         return f"<LevelContext {self.level_type!r} id={self.level_id!r} {self.status.value}>"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ProgressContext:
     """Entry point of the context API, bound to a store (the global one by default).
 
@@ -426,23 +450,23 @@ class ProgressContext:
 
     def operation(
         self,
-        operation_type: str,
-        name: str = "",
-        operation_id: str | None = None,
+        operation_type: object,
+        name: object = "",
+        operation_id: object = None,
         **metadata: Any,
     ) -> OperationContext:
         """A new operation (enter it with ``with``)."""
         return OperationContext(self.store, operation_type, name, operation_id, metadata)
 
     def setlist_processing(
-        self, setlist_id: object, name: str, **metadata: Any
+        self, setlist_id: object, name: object, **metadata: Any
     ) -> OperationContext:
         """An operation of type ``setlist_processing``."""
         metadata["setlist_id"] = setlist_id
         return OperationContext(self.store, "setlist_processing", name, None, metadata)
 
     def block_execution(
-        self, block_id: object, block_name: str, block_type: str = "", **metadata: Any
+        self, block_id: object, block_name: object, block_type: object = "", **metadata: Any
     ) -> LevelContext | OperationContext:
         """A ``block_execution`` operation, or a ``block`` level inside a running level."""
         current = self._current()
@@ -456,10 +480,10 @@ class ProgressContext:
 
     def level(
         self,
-        level_type: str,
+        level_type: object,
         level_id: object,
-        name: str,
-        total: int | float = 0,
+        name: object,
+        total: object = 0,
         **metadata: Any,
     ) -> LevelContext | OperationContext:
         """A child of the current level, or an operation of ``level_type``."""
@@ -472,13 +496,13 @@ class ProgressContext:
         return OperationContext(self.store, level_type, name, None, metadata, total)
 
     def song(
-        self, song_id: object, name: str, total: int | float = 0, **metadata: Any
+        self, song_id: object, name: object, total: object = 0, **metadata: Any
     ) -> LevelContext | OperationContext:
         """A ``song`` level under the current level."""
         return self.level("song", song_id, name, total, **metadata)
 
     def action(
-        self, action_id: object, name: str, total: int | float = 0, **metadata: Any
+        self, action_id: object, name: object, total: object = 0, **metadata: Any
     ) -> LevelContext | OperationContext:
         """An ``action`` level under the current level."""
         return self.level("action", action_id, name, total, **metadata)
@@ -486,16 +510,16 @@ class ProgressContext:
     def block(
         self,
         block_id: object,
-        name: str,
-        block_type: str = "",
-        total: int | float = 0,
+        name: object,
+        block_type: object = "",
+        total: object = 0,
         **metadata: Any,
     ) -> LevelContext | OperationContext:
         """A ``block`` level under the current level."""
         return self.level("block", block_id, name, total, block_type=block_type, **metadata)
 
     def subprocess(
-        self, subprocess_id: object, name: str, total: int | float = 0, **metadata: Any
+        self, subprocess_id: object, name: object, total: object = 0, **metadata: Any
     ) -> LevelContext | OperationContext:
         """A ``subprocess`` level under the current level."""
         return self.level("subprocess", subprocess_id, name, total, **metadata)
@@ -506,23 +530,31 @@ class ProgressContext:
         """The running operations."""
         return self.store.get_all_active()
 
-    def get_operation(self, operation_id: str) -> ProgressState | None:
+    def get_operation(self, operation_id: object) -> ProgressState | None:
         """An operation by id, active or finished."""
         return self.store.get_operation(operation_id)
 
     def get_history(
-        self, operation_type: str | None = None, limit: int = 100
+        self, operation_type: object = None, limit: object = 100
     ) -> list[ProgressState]:
         """Finished operations, oldest first."""
         return self.store.get_history(operation_type, limit)
 
-    def cancel(self, operation_id: str) -> bool:
+    def cancel(self, operation_id: object) -> bool:
         """Ask a running operation to stop (see ``request_cancel``)."""
         return self.store.request_cancel(operation_id)
 
     def current_level(self) -> LevelHandle | None:
         """The current level if it reports to this context's store."""
         return self._current()
+
+
+# In the pure build the lifecycle functions themselves become the methods, so a
+# ``with`` costs no extra Python call. Compiled functions do not bind as
+# methods; there the methods above call them, a C call.
+if isinstance(_lifecycle.enter_level, FunctionType):
+    LevelContext.__enter__ = _lifecycle.enter_level  # type: ignore[method-assign]
+    LevelContext.__exit__ = _lifecycle.exit_level  # type: ignore[method-assign]
 
 
 def get_progress_context(store: ProgressEventStore | None = None) -> ProgressContext:

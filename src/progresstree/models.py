@@ -20,9 +20,10 @@ import threading
 from collections.abc import Iterator, Mapping
 from enum import Enum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from ._clock import datetime_to_monotonic, monotonic, monotonic_to_datetime
+from ._compiled import mypyc_attr
 from ._json import json_safe
 from ._suffix import claim_suffixed, free_suffixed
 from ._tally import Tally
@@ -92,12 +93,13 @@ TERMINAL_EVENTS = frozenset(
     {ProgressEvent.COMPLETED, ProgressEvent.FAILED, ProgressEvent.CANCELLED}
 )
 
-PENDING = ProgressStatus.PENDING
-RUNNING = ProgressStatus.RUNNING
-COMPLETED = ProgressStatus.COMPLETED
-FAILED = ProgressStatus.FAILED
-CANCELLED = ProgressStatus.CANCELLED
-_TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED})
+# Final: compiled code reads these as C statics, not by a module-dict lookup.
+PENDING: Final = ProgressStatus.PENDING
+RUNNING: Final = ProgressStatus.RUNNING
+COMPLETED: Final = ProgressStatus.COMPLETED
+FAILED: Final = ProgressStatus.FAILED
+CANCELLED: Final = ProgressStatus.CANCELLED
+_TERMINAL: Final = frozenset({COMPLETED, FAILED, CANCELLED})
 # The terminal event of each terminal status.
 END_EVENT = {
     COMPLETED: ProgressEvent.COMPLETED,
@@ -173,6 +175,7 @@ def _iso(value: float | None) -> str | None:
     return None if value is None else monotonic_to_datetime(value).isoformat()
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class _Timed:
     """Start/end times shared by levels and operations.
 
@@ -224,6 +227,7 @@ class _Timed:
         return _format_duration(self.get_elapsed_seconds())
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ProgressLevel(_Timed):
     """One node of an operation's tree: a song, an action, a block, ...
 
@@ -250,19 +254,19 @@ class ProgressLevel(_Timed):
 
     def __init__(
         self,
-        level_id: str,
-        level_type: str,
-        name: str = "",
+        level_id: object,
+        level_type: object,
+        name: object = "",
         *,
-        status: ProgressStatus = PENDING,
-        current: int | float = 0,
-        total: int | float = 0,
-        message: str | None = None,
+        status: object = PENDING,
+        current: object = 0,
+        total: object = 0,
+        message: object = None,
         started_at: datetime | None = None,
         completed_at: datetime | None = None,
         error: str | None = None,
         error_details: dict[str, Any] | None = None,
-        parent_id: str | None = None,
+        parent_id: object = None,
         children: Mapping[str, ProgressLevel] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -296,22 +300,14 @@ class ProgressLevel(_Timed):
         metadata: dict[str, Any] | None,
         now: float,
     ) -> ProgressLevel:
-        """Fast constructor for a level that starts now (arguments checked)."""
-        level = cls.__new__(cls)
-        level.level_id = level_id
-        level.level_type = level_type
-        level.name = name
+        """A level that started at ``now``.
+
+        Built by ``__init__``: compiled classes have no ``cls.__new__(cls)``
+        that skips it.
+        """
+        level = cls(level_id, level_type, name, total=total, parent_id=parent_id, metadata=metadata)
         level.status = RUNNING
-        level.current = 0
-        level.total = total
-        level.message = None
         level._started = now
-        level._completed = None
-        level.error = None
-        level.error_details = None
-        level.parent_id = parent_id
-        level._children = None
-        level._metadata = metadata or None
         return level
 
     # -- derived fields ---------------------------------------------------
@@ -348,22 +344,22 @@ class ProgressLevel(_Timed):
             msg = f"level {self.level_id!r} already ended ({self.status.value})"
             raise LevelEndedError(msg)
 
-    def start(self, message: str | None = None) -> None:
+    def start(self, message: object = None) -> None:
         """Mark the level running (keeps the first start time)."""
-        check_text("message", message)
+        text = check_text("message", message)
         self._check_open()
         self.status = RUNNING
         if self._started is None:
             self._started = monotonic()
-        if message is not None:
-            self.message = message
+        if text is not None:
+            self.message = text
 
     def update(
         self,
-        current: int | float | None = None,
-        total: int | float | None = None,
-        message: str | None = None,
-        increment: int | float = 0,
+        current: object = None,
+        total: object = None,
+        message: object = None,
+        increment: object = 0,
         **metadata: Any,
     ) -> None:
         """Change counters, message or metadata; a pending level starts.
@@ -371,10 +367,10 @@ class ProgressLevel(_Timed):
         All arguments are checked before anything changes.
         """
         self._check_open()
-        check_update(current, total, message, increment)
-        if increment:
-            check_increment(self.current if current is None else current, increment)
-        self._apply(current, total, message, increment, metadata)
+        new, total_, text, step = check_update(current, total, message, increment)
+        if step:
+            check_increment(self.current if new is None else new, step)
+        self._apply(new, total_, text, step, metadata)
 
     def _apply(
         self,
@@ -405,15 +401,15 @@ class ProgressLevel(_Timed):
             self._started = now
         self._completed = now
 
-    def complete(self, message: str | None = None) -> None:
+    def complete(self, message: object = None) -> None:
         """Mark the level completed (``percentage`` becomes 100)."""
-        check_text("message", message)
+        text = check_text("message", message)
         self._check_open()
-        if message is not None:
-            self.message = message
+        if text is not None:
+            self.message = text
         self._end(COMPLETED, monotonic())
 
-    def fail(self, error: str | BaseException, error_details: dict[str, Any] | None = None) -> None:
+    def fail(self, error: object, error_details: dict[str, Any] | None = None) -> None:
         """Mark the level failed with ``error`` (a message or an exception)."""
         self._check_open()
         if isinstance(error, BaseException):
@@ -427,12 +423,12 @@ class ProgressLevel(_Timed):
             self.error_details = error_details
         self._end(FAILED, monotonic())
 
-    def cancel(self, message: str | None = None) -> None:
+    def cancel(self, message: object = None) -> None:
         """Mark the level cancelled."""
-        check_text("message", message)
+        text = check_text("message", message)
         self._check_open()
-        if message is not None:
-            self.message = message
+        if text is not None:
+            self.message = text
         self._end(CANCELLED, monotonic())
 
     # -- reading ----------------------------------------------------------
@@ -573,6 +569,7 @@ def _combine(node: ProgressLevel, kids: list[ProgressLevel], memo: dict[int, flo
     return 1.0 if value > 1.0 else value
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ProgressState(_Timed):
     """One tracked operation and its tree of levels.
 
@@ -581,10 +578,10 @@ class ProgressState(_Timed):
     """
 
     __slots__ = (
-        "__weakref__",
         "_cancel_requested",
         "_completed",
         "_dups",
+        "_mirror",
         "_seq",
         "_started",
         "_tally",
@@ -605,13 +602,13 @@ class ProgressState(_Timed):
 
     def __init__(
         self,
-        operation_id: str,
-        operation_type: str,
-        name: str = "",
+        operation_id: object,
+        operation_type: object,
+        name: object = "",
         *,
-        status: ProgressStatus = PENDING,
+        status: object = PENDING,
         metadata: dict[str, Any] | None = None,
-        total: int | float = 0,
+        total: object = 0,
     ) -> None:
         self.operation_id = str(operation_id)
         self.operation_type = str(operation_type)
@@ -632,6 +629,9 @@ class ProgressState(_Timed):
         self._seq: dict[str | None, Iterator[int]] = {}
         self._dups: dict[str, int] = {}  # last #n suffix per repeated full id
         self._tally: Tally | None = None
+        # Set by ``attach`` when this operation mirrors one owned elsewhere
+        # (see propagation.py); a slot, as compiled records take no weakrefs.
+        self._mirror: object = None
 
     # -- derived fields ---------------------------------------------------
 
@@ -664,7 +664,7 @@ class ProgressState(_Timed):
 
     # -- lifecycle --------------------------------------------------------
 
-    def start(self, name: str | None = None) -> None:
+    def start(self, name: object = None) -> None:
         """Mark the operation running."""
         if name is not None:
             self.name = str(name)
@@ -672,12 +672,12 @@ class ProgressState(_Timed):
         if self._started is None:
             self._started = monotonic()
 
-    def set_total(self, total: int | float | None) -> None:
+    def set_total(self, total: object) -> None:
         """Declare how many root levels the operation will have."""
         if total is not None:
             self._total = check_amount("total", total)
 
-    def complete(self, error: str | BaseException | None = None) -> None:
+    def complete(self, error: object = None) -> None:
         """End the operation: completed, or failed when ``error`` is given."""
         if error is None:
             self._end(COMPLETED)
@@ -702,7 +702,7 @@ class ProgressState(_Timed):
 
     # -- levels -----------------------------------------------------------
 
-    def get_level(self, level_id: str) -> ProgressLevel | None:
+    def get_level(self, level_id: object) -> ProgressLevel | None:
         """The level with this full id, or None."""
         return self.levels.get(str(level_id))
 
@@ -737,11 +737,11 @@ class ProgressState(_Timed):
 
     def add_level(
         self,
-        level_id: str,
-        level_type: str,
-        name: str,
-        parent_id: str | None = None,
-        total: int | float = 0,
+        level_id: object,
+        level_type: object,
+        name: object,
+        parent_id: object = None,
+        total: object = 0,
         **metadata: Any,
     ) -> ProgressLevel:
         """Add a pending level; ``level_id`` is the full id.
@@ -770,11 +770,11 @@ class ProgressState(_Timed):
 
     def get_or_create_level(
         self,
-        level_id: str,
-        level_type: str,
-        name: str,
-        parent_id: str | None = None,
-        total: int | float = 0,
+        level_id: object,
+        level_type: object,
+        name: object,
+        parent_id: object = None,
+        total: object = 0,
         **metadata: Any,
     ) -> ProgressLevel:
         """The level with this full id, added first when missing."""

@@ -25,11 +25,11 @@ import binascii
 import functools
 import json
 import threading
-import weakref
 from dataclasses import dataclass, field
 from types import TracebackType
 
 from . import _lifecycle
+from ._attached import AttachedHandle
 from .context import LevelHandle, current_level
 from .models import ProgressLevel, ProgressState
 from .store import ProgressEventStore, get_progress_store
@@ -55,13 +55,13 @@ class Mirror:
     users: int = 0
 
 
-_MIRRORS: weakref.WeakKeyDictionary[ProgressState, Mirror] = weakref.WeakKeyDictionary()
 _mirror_lock = threading.Lock()
 
 
 def mirror_of(state: ProgressState) -> Mirror | None:
     """The mirror record of ``state``, or None for an ordinary operation."""
-    return _MIRRORS.get(state)
+    info = state._mirror  # noqa: SLF001  # the slot is kept for this module
+    return info if isinstance(info, Mirror) else None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -112,24 +112,6 @@ def _parse(token: str) -> tuple[str, str, str | None]:
     raise ValueError(msg)
 
 
-class _AttachedHandle(LevelHandle):
-    """The current level inside ``attach``: a real level, a proxy, or an operation."""
-
-    __slots__ = ("_level", "_parent", "_state", "_store", "_token")
-
-    def __init__(
-        self, store: ProgressEventStore, state: ProgressState, level: ProgressLevel | None
-    ) -> None:
-        self._store = store
-        self._state = state
-        self._level = level
-        self._parent = None
-        self._token = None
-
-    def __repr__(self) -> str:
-        return f"<attached level {self.level_id!r} of {self._state!r}>"
-
-
 class attach:
     """Make the level named by ``token`` the current level inside the block.
 
@@ -141,7 +123,7 @@ class attach:
     def __init__(self, token: str | None, *, store: ProgressEventStore | None = None) -> None:
         self._parsed = None if token is None else parse_token(token)
         self._store = store
-        self._handle: _AttachedHandle | None = None
+        self._handle: AttachedHandle | None = None
         self._mirror: ProgressState | None = None
 
     def __enter__(self) -> LevelHandle | None:
@@ -160,7 +142,7 @@ class attach:
             if level is None or level.is_finished:
                 # Still recorded, under the right parent id, by a relay.
                 level = _detached_proxy(level_id)
-        handle = self._handle = _AttachedHandle(store, state, level)
+        handle = self._handle = AttachedHandle(store, state, level)
         _lifecycle.activate(handle)
         return handle
 
@@ -189,9 +171,9 @@ def _retain(store: ProgressEventStore, op_id: str, op_type: str) -> tuple[Progre
         state = store.get_state(op_id)
         if state is None:
             state = _lifecycle.begin_operation(store, op_type, "", op_id, {"orphaned": True})
-            info = _MIRRORS[state] = Mirror()
+            info = state._mirror = Mirror()  # noqa: SLF001  # see mirror_of
         else:
-            found = _MIRRORS.get(state)
+            found = mirror_of(state)
             if found is None:
                 return state, False
             info = found
@@ -214,7 +196,7 @@ def retain_mirror(token: str, store: ProgressEventStore) -> ProgressState | None
 def release_mirror(store: ProgressEventStore, state: ProgressState) -> None:
     """Drop one hold on the mirror ``state``; the last one ends it."""
     with _mirror_lock:
-        info = _MIRRORS.get(state)
+        info = mirror_of(state)
         if info is None:
             return
         info.users -= 1
@@ -235,7 +217,7 @@ def _proxy_in(store: ProgressEventStore, state: ProgressState, level_id: str) ->
             level = _detached_proxy(level_id)
             if level_id not in state.levels:
                 _lifecycle.add_level(state, level, None)
-        info = _MIRRORS.get(state)
+        info = mirror_of(state)
         if info is not None:
             info.proxies.add(level_id)
     return level

@@ -21,6 +21,7 @@ from collections import deque
 from typing import Any
 
 from . import _lifecycle
+from ._compiled import mypyc_attr
 from ._logging import logger
 from ._validate import check_amount, check_text, check_update
 from .errors import LevelEndedError
@@ -48,15 +49,16 @@ __all__ = [
 _UPDATED = ProgressEvent.UPDATED
 
 
-def new_operation_id(operation_type: str) -> str:
+def new_operation_id(operation_type: object) -> str:
     """A fresh operation id, unique across processes and machines."""
     return f"{operation_type}_{os.urandom(10).hex()}"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ProgressEventStore:
     """Thread-safe store of operations, their level trees, listeners and history."""
 
-    def __init__(self, max_history: int = 100) -> None:
+    def __init__(self, max_history: object = 100) -> None:
         if isinstance(max_history, bool) or not isinstance(max_history, int):
             msg = f"max_history must be an int, got {max_history!r}"
             raise TypeError(msg)
@@ -76,7 +78,7 @@ class ProgressEventStore:
 
     # -- listeners ----------------------------------------------------------
 
-    def add_callback(self, callback: Listener, min_interval: float = 0.0) -> None:
+    def add_callback(self, callback: Listener, min_interval: object = 0.0) -> None:
         """Call ``callback(event_type, state)`` on every event.
 
         With ``min_interval > 0``, ``updated`` events are coalesced per
@@ -87,8 +89,8 @@ class ProgressEventStore:
         if not callable(callback):
             msg = f"callback must be callable, got {callback!r}"
             raise TypeError(msg)
-        check_amount("min_interval", min_interval)
-        sub = subscribe(callback, float(min_interval))
+        interval = check_amount("min_interval", min_interval)
+        sub = subscribe(callback, float(interval))
         with self._lock:
             self._registry.append((callback, sub))
             self._set_listeners((*self._listeners, sub))
@@ -105,8 +107,13 @@ class ProgressEventStore:
                 return
         sub.close()
 
-    add_listener = add_callback
-    remove_listener = remove_callback
+    def add_listener(self, callback: Listener, min_interval: object = 0.0) -> None:
+        """The same as :meth:`add_callback`."""
+        self.add_callback(callback, min_interval)
+
+    def remove_listener(self, callback: Listener) -> None:
+        """The same as :meth:`remove_callback`."""
+        self.remove_callback(callback)
 
     @property
     def has_listeners(self) -> bool:
@@ -142,16 +149,16 @@ class ProgressEventStore:
 
     def start_operation(
         self,
-        operation_type: str,
-        name: str = "",
-        operation_id: str | None = None,
+        operation_type: object,
+        name: object = "",
+        operation_id: object = None,
         **metadata: Any,
     ) -> ProgressState:
         """Create and start an operation; generated ids start with ``operation_type_``."""
         return _lifecycle.begin_operation(self, operation_type, name, operation_id, metadata)
 
     def complete_operation(
-        self, operation_id: str, error: str | BaseException | None = None
+        self, operation_id: object, error: object = None
     ) -> ProgressState | None:
         """End an operation (failed when ``error`` is given) and move it to history.
 
@@ -166,7 +173,7 @@ class ProgressEventStore:
             return state
         return None
 
-    def cancel_operation(self, operation_id: str) -> ProgressState | None:
+    def cancel_operation(self, operation_id: object) -> ProgressState | None:
         """End an operation as cancelled and move it to history."""
         state = self._active_state(operation_id)
         if state is None:
@@ -175,7 +182,7 @@ class ProgressEventStore:
             return state
         return None
 
-    def request_cancel(self, operation_id: str) -> bool:
+    def request_cancel(self, operation_id: object) -> bool:
         """Ask a running operation to stop; True when one was flagged.
 
         The next update, increment, level entry or tracked iteration inside
@@ -192,12 +199,12 @@ class ProgressEventStore:
 
     def add_level(
         self,
-        operation_id: str,
-        level_id: str,
-        level_type: str,
-        name: str,
-        parent_id: str | None = None,
-        total: int | float = 0,
+        operation_id: object,
+        level_id: object,
+        level_type: object,
+        name: object,
+        parent_id: object = None,
+        total: object = 0,
         **metadata: Any,
     ) -> ProgressLevel | None:
         """Add a pending level (``level_id`` is the full id)."""
@@ -218,24 +225,24 @@ class ProgressEventStore:
         return level
 
     def start_level(
-        self, operation_id: str, level_id: str, message: str | None = None
+        self, operation_id: object, level_id: object, message: object = None
     ) -> ProgressLevel | None:
         """Mark a level running."""
-        check_text("message", message)
+        text = check_text("message", message)
         found = self._open_pair(operation_id, level_id, "start_level")
         if found is None:
             return None
         state, level = found
-        return level if _lifecycle.start_level(self, state, level, message) else None
+        return level if _lifecycle.start_level(self, state, level, text) else None
 
     def update_level(
         self,
-        operation_id: str,
-        level_id: str,
-        current: int | float | None = None,
-        total: int | float | None = None,
-        message: str | None = None,
-        increment: int | float = 0,
+        operation_id: object,
+        level_id: object,
+        current: object = None,
+        total: object = None,
+        message: object = None,
+        increment: object = 0,
         **metadata: Any,
     ) -> ProgressLevel | None:
         """Change a level's counters, message or metadata."""
@@ -253,36 +260,36 @@ class ProgressEventStore:
         return level
 
     def complete_level(
-        self, operation_id: str, level_id: str, message: str | None = None
+        self, operation_id: object, level_id: object, message: object = None
     ) -> ProgressLevel | None:
         """Mark a level completed (its open children complete with it)."""
-        check_text("message", message)
-        return self._finish_level(operation_id, level_id, COMPLETED, message, None, None)
+        text = check_text("message", message)
+        return self._finish_level(operation_id, level_id, COMPLETED, text, None, None)
 
     def fail_level(
         self,
-        operation_id: str,
-        level_id: str,
-        error: str | BaseException,
+        operation_id: object,
+        level_id: object,
+        error: object,
         error_details: dict[str, Any] | None = None,
     ) -> ProgressLevel | None:
         """Mark a level failed (its open children fail with the same error)."""
         return self._finish_level(operation_id, level_id, FAILED, None, error, error_details)
 
     def cancel_level(
-        self, operation_id: str, level_id: str, message: str | None = None
+        self, operation_id: object, level_id: object, message: object = None
     ) -> ProgressLevel | None:
         """Mark a level cancelled (its open children are cancelled too)."""
-        check_text("message", message)
-        return self._finish_level(operation_id, level_id, CANCELLED, message, None, None)
+        text = check_text("message", message)
+        return self._finish_level(operation_id, level_id, CANCELLED, text, None, None)
 
     def _finish_level(
         self,
-        operation_id: str,
-        level_id: str,
+        operation_id: object,
+        level_id: object,
         status: ProgressStatus,
         message: str | None,
-        error: str | BaseException | None,
+        error: object,
         error_details: dict[str, Any] | None,
     ) -> ProgressLevel | None:
         found = self._open_pair(operation_id, level_id, "finish_level")
@@ -293,14 +300,14 @@ class ProgressEventStore:
             return level
         return None
 
-    def _active_state(self, operation_id: str) -> ProgressState | None:
+    def _active_state(self, operation_id: object) -> ProgressState | None:
         state = self._active.get(str(operation_id))
         if state is None:
             logger().debug("unknown or finished operation %r", operation_id)
         return state
 
     def _open_pair(
-        self, operation_id: str, level_id: str, what: str
+        self, operation_id: object, level_id: object, what: str
     ) -> tuple[ProgressState, ProgressLevel] | None:
         state = self._active.get(str(operation_id))
         if state is None:
@@ -319,11 +326,11 @@ class ProgressEventStore:
 
     # -- queries --------------------------------------------------------------
 
-    def get_state(self, operation_id: str) -> ProgressState | None:
+    def get_state(self, operation_id: object) -> ProgressState | None:
         """The active operation with this id, or None."""
         return self._active.get(str(operation_id))
 
-    def get_operation(self, operation_id: str) -> ProgressState | None:
+    def get_operation(self, operation_id: object) -> ProgressState | None:
         """The operation with this id, active or in history, or None."""
         op_id = str(operation_id)
         state = self._active.get(op_id)
@@ -340,10 +347,12 @@ class ProgressEventStore:
         with self._lock:
             return list(self._active.values())
 
-    get_active_operations = get_all_active
+    def get_active_operations(self) -> list[ProgressState]:
+        """The same as :meth:`get_all_active`."""
+        return self.get_all_active()
 
     def get_history(
-        self, operation_type: str | None = None, limit: int = 100
+        self, operation_type: object = None, limit: object = 100
     ) -> list[ProgressState]:
         """Finished operations, oldest first and newest last (at most ``limit``)."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
