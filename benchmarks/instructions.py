@@ -58,6 +58,17 @@ def _increment(n: int) -> None:
             bump()
 
 
+def _tqdm_update(n: int) -> None:
+    import os
+
+    from tqdm import tqdm
+
+    with open(os.devnull, "w") as sink, tqdm(total=n, file=sink) as bar:
+        update = bar.update
+        for _ in range(n):
+            update()
+
+
 def _tracks(n: int) -> None:
     from progresstree import ProgressEventStore, get_progress_context, tracks
 
@@ -85,6 +96,7 @@ CASES: dict[str, tuple[str, Callable[[int], None]]] = {
     "nested": ("level enter+exit below a song", lambda n: _level(n, nested=True)),
     "listened": ("level enter+exit, one throttled listener", lambda n: _level(n, listener=True)),
     "increment": ("increment()", _increment),
+    "tqdm_update": ("tqdm.update() (devnull), the anchor of increment()", _tqdm_update),
     "tracks": ("@tracks call (including the bare call)", _tracks),
     "track_levels": ("track_progress(level=...), per item", _track_progress_levels),
 }
