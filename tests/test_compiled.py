@@ -7,6 +7,7 @@ on the compiled wheel. It sets ``PROGRESSTREE_EXPECT_BUILD`` to ``pure`` or
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -19,21 +20,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import progresstree
-from progresstree import (
-    ProgressEventStore,
-    ProgressLevel,
-    _attached,
-    _clock,
-    _validate,
-    context,
-    get_progress_context,
-    models,
-    store,
-)
+from progresstree import ProgressEventStore, ProgressLevel, get_progress_context
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 SCENARIO = Path(__file__).with_name("build_scenario.py")
+_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 # The modules the compiled wheel compiles (pyproject.toml, hooks.custom).
-HOT_PATH: tuple[ModuleType, ...] = (_attached, _clock, _validate, context, models, store)
+COMPILED_MODULES = [
+    path.removesuffix(".py").replace("/", ".")
+    for path in tomllib.loads(_PYPROJECT.read_text(encoding="utf-8"))["tool"]["hatch"]["build"][
+        "targets"
+    ]["wheel"]["hooks"]["custom"]["modules"]
+]
+HOT_PATH: tuple[ModuleType, ...] = tuple(importlib.import_module(m) for m in COMPILED_MODULES)
 
 
 def _is_source(module: ModuleType) -> bool:
@@ -67,9 +70,8 @@ def test_compiled_flag_is_a_bool_and_exported() -> None:
 
 def test_pure_env_loads_every_module_from_source() -> None:
     code = (
-        "import json, progresstree\n"
-        "from progresstree import _attached, _clock, _validate, context, models, store\n"
-        "mods = (_attached, _clock, _validate, context, models, store)\n"
+        "import importlib, json, progresstree\n"
+        f"mods = [importlib.import_module(m) for m in {COMPILED_MODULES!r}]\n"
         "print(json.dumps([progresstree.compiled, [m.__file__ for m in mods]]))\n"
     )
     flag, files = json.loads(_run(code, pure=True))
@@ -190,11 +192,18 @@ def test_python_subclasses_of_records_store_and_context_override_methods() -> No
             assert song.name == "song one"
         assert progress.get_operation(op.operation_id) is op.state
     assert store.lookups == 1
-    state = progresstree.ProgressState("op", "job", total=2)
+    level = HalfLevel("a", "song", total=4)
+    level.update(current=1, message="one")  # a compiled method on a Python subclass
+    assert (level.percentage, level.fraction(), level.message) == (25.0, 0.5, "one")
+
+    class NamedState(progresstree.ProgressState):
+        def label(self) -> str:
+            return f"{self.operation_type}/{self.name}"
+
+    state = NamedState("op", "job", "Job", total=2)
     state.start()
-    state._insert(HalfLevel("a", "song", status=progresstree.ProgressStatus.RUNNING), None)
-    # Compiled code calls the Python override.
-    assert state.get_overall_progress()["percentage"] == 25.0
+    assert state.label() == "job/Job"
+    assert state.get_overall_progress()["total"] == 2
 
 
 def test_handles_subclass_in_python_only_in_the_pure_build() -> None:
