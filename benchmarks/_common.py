@@ -92,3 +92,23 @@ def print_table(rows: list[Row]) -> None:
             f"| {row.what} | {row.ours_us:.3f} | {row.anchor} | {anchor_value} "
             f"| {row.ratio} | {row.target} | {met} |"
         )
+
+
+class Bare:
+    """The floor of a ``with`` statement: a slotted class that does nothing."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> Bare:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def bare_with(n: int) -> None:
+    """``n`` empty ``with`` blocks on :class:`Bare`."""
+    bare = Bare
+    for _ in range(n):
+        with bare():
+            pass

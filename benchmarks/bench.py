@@ -25,32 +25,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import progresstree
-from _common import Row, best_of, paired, print_table
+from _common import Row, bare_with, best_of, paired, print_table
 from progresstree import ProgressEventStore, get_progress_context
 
 N = 50_000
 
 
-class _Bare:
-    __slots__ = ()
-
-    def __enter__(self) -> _Bare:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 def bare_loop(n: int) -> None:
     for _ in range(n):
         pass
-
-
-def bare_with(n: int) -> None:
-    bare = _Bare
-    for _ in range(n):
-        with bare():
-            pass
 
 
 def level_run(store: ProgressEventStore) -> Callable[[int], None]:

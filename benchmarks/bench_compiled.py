@@ -26,26 +26,10 @@ import time
 from collections.abc import Callable
 
 import progresstree
+from _common import bare_with
 from progresstree import ProgressEventStore, get_progress_context
 
 Runner = Callable[[int], None]
-
-
-class _Bare:
-    __slots__ = ()
-
-    def __enter__(self) -> _Bare:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _bare_with(n: int) -> None:
-    bare = _Bare
-    for _ in range(n):
-        with bare():
-            pass
 
 
 def _levels(n: int) -> None:
@@ -126,7 +110,7 @@ def measure(rounds: int, scale: float) -> dict[str, object]:
     return {
         "compiled": progresstree.compiled,
         "level_vs_otel": paired(_levels, n, _otel_spans(), n // 5, rounds),
-        "level_vs_with": paired(_levels, n, _bare_with, n * 4, rounds),
+        "level_vs_with": paired(_levels, n, bare_with, n * 4, rounds),
         "increment_vs_tqdm": paired(_increments, n * 4, _tqdm_updates(), n * 4, rounds),
     }
 
