@@ -63,6 +63,13 @@ def test_the_expected_build_runs() -> None:
     assert {_is_source(m) for m in HOT_PATH} == {not progresstree.compiled}
 
 
+def test_counting_skips_the_lock_only_where_it_is_one_run_of_c() -> None:
+    """The unlocked increment (see ``_lifecycle.increment``) is the compiled build's alone."""
+    from progresstree import _lifecycle
+
+    assert _lifecycle.ATOMIC_COUNTING is progresstree.compiled
+
+
 def test_compiled_flag_is_a_bool_and_exported() -> None:
     assert type(progresstree.compiled) is bool
     assert "compiled" in progresstree.__all__

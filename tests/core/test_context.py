@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -266,6 +267,42 @@ def test_many_threads_incrementing_one_level_are_exact(progress: ProgressContext
         finally:
             sys.setswitchinterval(old)
         assert op.state.levels["s"].current == 40000
+
+
+def test_increments_racing_the_end_of_their_level_all_count_or_raise(
+    progress: ProgressContext,
+) -> None:
+    """Every increment either lands before the level ends (and counts) or raises."""
+    landed = [0] * 6
+    with progress.operation("op") as op:
+        song = op.song("s", "S").__enter__()
+        start = threading.Barrier(7)
+
+        def bump(slot: int) -> None:
+            start.wait()
+            while True:
+                try:
+                    song.advance(1 if slot % 2 else 2.5)
+                except LevelEndedError:
+                    return
+                landed[slot] += 1 if slot % 2 else 2.5
+
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+        try:
+            threads = [threading.Thread(target=bump, args=(i,)) for i in range(6)]
+            for thread in threads:
+                thread.start()
+            start.wait()
+            time.sleep(0.05)
+            song.__exit__(None, None, None)
+            for thread in threads:
+                thread.join()
+        finally:
+            sys.setswitchinterval(old)
+        level = op.state.levels["s"]
+        assert level.status.value == "completed"
+        assert level.current == sum(landed) > 0
 
 
 def test_many_threads_opening_children_lose_none(progress: ProgressContext) -> None:
