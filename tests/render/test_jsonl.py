@@ -98,7 +98,7 @@ def test_a_flush_costs_the_changes_not_the_tree(
     progress: progresstree.ProgressContext, monkeypatch: Any
 ) -> None:
     """Overall progress once per flush; level lines only for what changed."""
-    listener = progresstree.render.JsonLinesListener(io.StringIO())
+    listener = progresstree.render.JsonLinesListener(io.StringIO(), short_levels=None)
     with progress.setlist_processing("s", "Big") as op:
         for index in range(20_000):
             with op.song(index, f"song {index}"):

@@ -72,9 +72,10 @@ def plain(
     *,
     max_depth: int = 2,
     min_interval: float = 0.1,
+    short_levels: int | None = 10,
 ) -> AbstractContextManager[PlainListener]:
     """Plain lines on ``stream`` (stdout) while the block runs."""
-    listener = PlainListener(stream, max_depth=max_depth)
+    listener = PlainListener(stream, max_depth=max_depth, short_levels=short_levels)
     return listening(listener, store, min_interval=min_interval)
 
 
@@ -84,7 +85,8 @@ def json_lines(
     *,
     level_events: bool = True,
     min_interval: float = 0.1,
+    short_levels: int | None = 10,
 ) -> AbstractContextManager[JsonLinesListener]:
     """JSON lines on ``stream`` (stdout) while the block runs."""
-    listener = JsonLinesListener(stream, level_events=level_events)
+    listener = JsonLinesListener(stream, level_events=level_events, short_levels=short_levels)
     return listening(listener, store, min_interval=min_interval)

@@ -7,6 +7,12 @@ throttling coalesces updates, a level may start and end between two of
 them; with ``level_events=True`` (the default) each level's start and end is
 also written as its own line, ``"scope": "level"``, so a consumer sees the
 lifecycle of every level. The schema is documented in ``docs/rendering.md``.
+
+Encoding a line costs several times an empty level, so of the levels that
+start and complete between two flushes only the first ``short_levels`` get
+their own lines; the others are counted in one ``"scope": "levels"`` line
+per flush (per level type). Levels seen running at a flush, and failed or
+cancelled levels, always get theirs; ``short_levels=None`` writes every one.
 """
 
 from __future__ import annotations
@@ -19,9 +25,9 @@ from typing import Any, TextIO
 
 from .._json import json_safe
 from ..models import ProgressLevel, ProgressState
-from ._transitions import TransitionTracker
+from ._transitions import TransitionTracker, check_short_levels
 
-__all__ = ["JsonLinesListener", "event_record", "level_record"]
+__all__ = ["JsonLinesListener", "event_record", "folded_record", "level_record"]
 
 _TERMINAL = frozenset({"completed", "failed", "cancelled"})
 
@@ -33,9 +39,14 @@ def _iso(value: datetime | None) -> str | None:
 def _base(
     event: str, scope: str, state: ProgressState, overall: dict[str, Any], stamp: str
 ) -> dict[str, Any]:
+    record = {"event": event, "scope": scope}
+    record.update(_operation_fields(state, overall, stamp))
+    return record
+
+
+def _operation_fields(state: ProgressState, overall: dict[str, Any], stamp: str) -> dict[str, Any]:
+    """The fields every line repeats: when, and the operation at that moment."""
     return {
-        "event": event,
-        "scope": scope,
         "timestamp": stamp,
         "operation_id": state.operation_id,
         "operation_type": state.operation_type,
@@ -123,34 +134,88 @@ def level_record(
     return record
 
 
-def _line(record: dict[str, Any]) -> str:
-    """One record as a line; an odd value (a non-str level type) goes through json_safe.
+_NO_LEVEL: dict[str, Any] = dict.fromkeys(
+    (
+        "level_id",
+        "level_type",
+        "parent_id",
+        "name",
+        "status",
+        "current",
+        "total",
+        "percentage",
+        "message",
+        "error",
+        "started_at",
+        "completed_at",
+        "elapsed_seconds",
+    )
+)
+
+
+def folded_record(
+    state: ProgressState,
+    folded: dict[str, int],
+    overall: dict[str, Any] | None = None,
+    stamp: str | None = None,
+) -> dict[str, Any]:
+    """The object counting the short levels a flush did not write one by one.
+
+    ``{"event": "completed", "scope": "levels", "count": 8123,
+    "by_type": {"action": 8000, "song": 123}, ...}`` with the operation's
+    fields, as on every line.
+    """
+    if overall is None:
+        overall = state.get_overall_progress()
+    record = _base("completed", "levels", state, overall, stamp or _now())
+    record.update(_NO_LEVEL)  # every line carries every field of the schema
+    record["status"] = "completed"
+    by_type = {str(kind): count for kind, count in folded.items()}
+    record["count"] = sum(by_type.values())
+    record["by_type"] = by_type
+    return record
+
+
+def _encode(record: dict[str, Any]) -> str:
+    """One record as JSON; an odd value (a non-str level type) goes through json_safe.
 
     Every field is a str, a number or None already, so the plain (cached)
     encoder is tried first: walking each record with ``json_safe``, or
     passing ``default=``, cost more than the encoding itself.
     """
     try:
-        return json.dumps(record) + "\n"
+        return json.dumps(record)
     except (TypeError, ValueError):
-        return json.dumps(json_safe(record)) + "\n"
+        return json.dumps(json_safe(record))
+
+
+# One step of a flush: the operation's line, a level's ("started" or its
+# end, level) or the count of short levels (level type -> count).
+_Step = tuple[str, Any]
 
 
 class JsonLinesListener:
     """A store listener writing one JSON object per line to ``stream``."""
 
-    def __init__(self, stream: TextIO | None = None, *, level_events: bool = True) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        level_events: bool = True,
+        short_levels: int | None = 10,
+    ) -> None:
         self.stream = stream
         self.level_events = level_events
+        self.short_levels = check_short_levels(short_levels)
         self._lock = threading.Lock()
         self._tracker = TransitionTracker()
 
     def __call__(self, event: str, state: ProgressState) -> None:
         """Store listener: write this event's lines and flush."""
         with self._lock:
-            records = self.records(event, state)
+            text = self._text(event, state)
             out = self.stream or sys.stdout
-            out.write("".join([_line(r) for r in records]))
+            out.write(text)
             out.flush()
 
     def records(self, event: str, state: ProgressState) -> list[dict[str, Any]]:
@@ -162,17 +227,63 @@ class JsonLinesListener:
         overall = state.get_overall_progress()
         stamp = _now()
         records: list[dict[str, Any]] = []
+        for what, item in self._steps(event, state):
+            if what == "level":
+                records.append(level_record(item[0], state, item[1], overall, stamp))
+            elif what == "levels":
+                records.append(folded_record(state, item, overall, stamp))
+            else:
+                records.append(event_record(event, state, overall))
+        return records
+
+    def _text(self, event: str, state: ProgressState) -> str:
+        """The lines of ``records()``, encoded for less than a record each.
+
+        The operation's fields are the same on every level line of a flush
+        and are encoded once; a level that started and ended since the last
+        flush writes the same fields on both of its lines, encoded once.
+        """
+        overall = state.get_overall_progress()
+        stamp = _now()
+        head = ""
+        bodies: dict[int, str] = {}
+        lines: list[str] = []
+        for what, item in self._steps(event, state):
+            if what != "level":
+                record = (
+                    folded_record(state, item, overall, stamp)
+                    if what == "levels"
+                    else event_record(event, state, overall)
+                )
+                lines.append(_encode(record))
+                continue
+            if not head:
+                head = _encode(_operation_fields(state, overall, stamp))[1:-1]
+            kind, level = item
+            body = bodies.get(id(level))
+            if body is None:
+                body = bodies[id(level)] = _encode(_level_fields(level))[1:]
+            lines.append(f'{{"event": "{kind}", "scope": "level", {head}, {body}')
+        lines.append("")
+        return "\n".join(lines)
+
+    def _steps(self, event: str, state: ProgressState) -> list[_Step]:
+        """What one event writes, in order (see ``_Step``)."""
+        steps: list[_Step] = []
         if event == "started":
-            records.append(event_record(event, state, overall))
+            steps.append(("operation", None))
         if self.level_events:
-            for change in self._tracker.changes(state):
+            look = self._tracker.changes(state, brief=self.short_levels)
+            for change in look.transitions:
                 level = change.level
                 kind = level.status.value if change.kind == "ended" else "started"
                 if kind not in _TERMINAL and change.kind == "ended":
                     kind = "cancelled"
-                records.append(level_record(kind, state, level, overall, stamp))
+                steps.append(("level", (kind, level)))
+            if look.folded:
+                steps.append(("levels", look.folded))
         if event != "started":
-            records.append(event_record(event, state, overall))
+            steps.append(("operation", None))
         if event in _TERMINAL:
             self._tracker.forget(state.operation_id)
-        return records
+        return steps

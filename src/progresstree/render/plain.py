@@ -5,6 +5,12 @@ newlines. A line is written when an operation starts or ends, when a level
 down to ``max_depth`` starts or ends, when any level fails where the failure
 began, and at most every ``progress_every`` seconds with the overall
 percentage.
+
+Lines cost far more than empty levels: of the levels that start and
+complete between two writes, the first ``short_levels`` get their lines and
+the others one count line (``+ 8,123 more levels completed``), so a job of
+many tiny levels is not slowed down by its log. Levels that were running at
+a write, and failures, always get their lines.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import TextIO
 from .._text import printable
 from ..models import ProgressState, ProgressStatus
 from ._format import fmt_duration
-from ._transitions import Transition, TransitionTracker
+from ._transitions import Look, Transition, TransitionTracker, check_short_levels
 
 __all__ = ["PlainListener"]
 
@@ -30,6 +36,13 @@ _ENDINGS = {
 }
 
 
+def _folded(look: Look) -> str:
+    """``+ 8,123 more levels completed (action 8,000, song 123)``."""
+    parts = sorted(look.folded.items(), key=lambda item: -item[1])
+    kinds = ", ".join(f"{kind} {count:,}" for kind, count in parts)
+    return f"+ {look.folded_count:,} more levels completed ({kinds})"
+
+
 class PlainListener:
     """A store listener writing plain lines to ``stream`` (stdout by default)."""
 
@@ -39,9 +52,11 @@ class PlainListener:
         *,
         max_depth: int = 2,
         progress_every: float = 1.0,
+        short_levels: int | None = 10,
     ) -> None:
         self.stream = stream
         self.max_depth = max_depth
+        self.short_levels = check_short_levels(short_levels)
         self.progress_every = progress_every
         self._lock = threading.Lock()
         self._tracker = TransitionTracker()
@@ -62,10 +77,13 @@ class PlainListener:
         out: list[str] = []
         if event == "started":
             out.append(f"{stamp} start {state.name} ({state.operation_type})")
-        for change in self._tracker.changes(state):
+        look = self._tracker.changes(state, brief=self.short_levels, max_depth=self.max_depth)
+        for change in look.transitions:
             line = self._transition(change)
             if line:
                 out.append(f"{stamp} {line}")
+        if look.folded:
+            out.append(f"{stamp}   {_folded(look)}")
         if event in _TERMINAL:
             out.append(f"{stamp} {self._summary(event, state)}")
             self._tracker.forget(state.operation_id)
