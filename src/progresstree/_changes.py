@@ -103,6 +103,7 @@ class ChangeCursor:
                 changed.append(level)
         self._seen, new = levels_after(state.levels, self._seen)
         for level in new:
-            if not level.is_finished:
+            # A completed status is written after the end time: no property call for it.
+            if level.status != "completed" and not level.is_finished:
                 watched[level.level_id] = (level, fingerprint(level))
         return Changes(new, changed, ended)

@@ -278,7 +278,13 @@ def enter_level(level: LevelContext) -> LevelContext:
     if owner._completed is not None:
         _lost_race(store, state, record, level)
     if store._listeners:
-        store._updated(state)
+        sole = store._sole
+        if sole is None:
+            store._updated(state)
+        else:  # ``store._updated`` for its usual case, without the call
+            sole.pending[state.operation_id] = state
+            if not sole.armed:
+                sole.arm()
     level._state = state
     level._level = level
     level._token = CURRENT.set(level)
@@ -340,8 +346,15 @@ def exit_level(
             level._completed = now
             level.status = COMPLETED
             state.last_level_id = level.level_id
-            if level._store._listeners:
-                level._store._updated(state)
+            store = level._store
+            if store._listeners:
+                sole = store._sole
+                if sole is None:
+                    store._updated(state)
+                else:  # as in ``enter_level``
+                    sole.pending[state.operation_id] = state
+                    if not sole.armed:
+                        sole.arm()
         return
     status = outcome(exc_type)
     end_level(level._store, state, level, status, exc if status is FAILED else None)

@@ -22,6 +22,7 @@ import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
 from itertools import islice
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ __all__ = ["ChildView", "Tally", "levels_after"]
 
 _RECENT = 16  # finished levels remembered per parent (for the bounded tree)
 _OPEN = frozenset({"running", "pending"})
+_status = attrgetter("status")
 
 
 def levels_after(children: Mapping[str, ProgressLevel], seen: int) -> tuple[int, list[Any]]:
@@ -106,15 +108,18 @@ class Tally:
         still: list[ProgressLevel] = []
         done: list[ProgressLevel] = []
         failed: list[ProgressLevel] = []
-        for group in (node.open, new):
-            for kid in group:
-                status = kid.status
-                if status == "completed":
-                    done.append(kid)
-                elif status in _OPEN:
-                    still.append(kid)
-                else:
-                    failed.append(kid)
+        if not node.open and list(map(_status, new)).count("completed") == len(new):
+            done = list(new)  # the common case, counted without a Python loop
+        else:
+            for group in (node.open, new):
+                for kid in group:
+                    status = kid.status
+                    if status == "completed":
+                        done.append(kid)
+                    elif status in _OPEN:
+                        still.append(kid)
+                    else:
+                        failed.append(kid)
         counts = node.counts
         if done:
             counts["completed"] += len(done)
@@ -138,8 +143,10 @@ class Tally:
         levels = state.levels
         new_ids = ids[node.seen :]
         node.seen += len(new_ids)
-        new = [level for level in map(levels.get, new_ids) if level is not None]
-        return self._settle(node, new)
+        found = list(map(levels.get, new_ids))
+        if found.count(None):  # a root listed before its record is visible
+            return self._settle(node, [level for level in found if level is not None])
+        return self._settle(node, found)  # type: ignore[arg-type]  # no None in it
 
     def _level_node(self, level: ProgressLevel) -> _Node:
         node = self._nodes.get(id(level))

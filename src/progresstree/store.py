@@ -74,6 +74,9 @@ class ProgressEventStore:
         # The same listeners split by kind, for ``updated`` (the frequent event).
         self._parking: tuple[ThrottledSubscription, ...] = ()
         self._direct: tuple[Subscription, ...] = ()
+        # The one throttled listener when it is the only one (the usual case):
+        # the level hot path parks into it inline (``_lifecycle.park``).
+        self._sole: ThrottledSubscription | None = None
         self._registry: list[tuple[Listener, Subscription]] = []
 
     # -- listeners ----------------------------------------------------------
@@ -124,6 +127,7 @@ class ProgressEventStore:
         # Called under the lock; emitting reads the tuples without it.
         self._parking = tuple(s for s in subs if isinstance(s, ThrottledSubscription))
         self._direct = tuple(s for s in subs if not isinstance(s, ThrottledSubscription))
+        self._sole = self._parking[0] if len(self._parking) == 1 and not self._direct else None
         self._listeners = subs
 
     def _emit(self, event: ProgressEvent, state: ProgressState) -> None:

@@ -224,3 +224,29 @@ def test_idle_flusher_thread_exits_and_restarts(
         while (not currents or currents[-1] != 2) and time.monotonic() < deadline:
             time.sleep(0.01)
         assert currents[-1] == 2, "updates after an idle exit were not delivered"
+
+
+@pytest.mark.parametrize("others", ["none", "direct", "throttled"])
+def test_levels_reach_a_throttled_listener_alone_or_among_others(
+    store: ProgressEventStore, progress: ProgressContext, others: str
+) -> None:
+    """Entering and leaving levels reach every listener, whichever are attached."""
+    throttled = RecordingListener()
+    extra = RecordingListener()
+    store.add_callback(throttled, min_interval=0.01)
+    if others != "none":
+        store.add_callback(extra, min_interval=0.01 if others == "throttled" else 0.0)
+    with progress.operation("op") as op:
+        with op.song("s1", "One"):
+            pass
+        time.sleep(0.05)  # quiet: the flusher delivers the parked state
+        seen = [e for e in throttled.events if e.event_type == "updated"]
+        assert seen and seen[-1].last_level_id == "s1"
+        store.remove_callback(extra)
+        with op.song("s2", "Two"):
+            time.sleep(0.05)
+            seen = [e for e in throttled.events if e.event_type == "updated"]
+            assert seen[-1].last_level_id == "s2"
+    if others == "direct":
+        assert [e.event_type for e in extra.events].count("updated") >= 2
+    assert throttled.types()[-1] == "completed"

@@ -108,7 +108,8 @@ class TransitionTracker:
         folded = look.folded
         room = brief
         for level in found.new:
-            if level.is_finished and room is not None and level.status is _COMPLETED:
+            # A completed status is written after the end time: finished for sure.
+            if level.status is _COMPLETED and room is not None:
                 if room <= 0:
                     kind = level.level_type
                     folded[kind] = folded.get(kind, 0) + 1
