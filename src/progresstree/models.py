@@ -785,6 +785,17 @@ class ProgressState(_Timed):
 
     # -- reading ----------------------------------------------------------
 
+    def level_percentage(self, level: ProgressLevel) -> float:
+        """``level.percentage``, read through the tally for a running parent.
+
+        The property visits every level below a running parent; a reader
+        that asks again and again (a JSON line, an OTel span attribute, each
+        flush) pays only for what changed below it since its last read.
+        """
+        if level.status is RUNNING and level._children:
+            return self.tally.fraction(level) * 100.0
+        return level.percentage
+
     def get_overall_progress(self) -> dict[str, Any]:
         """Counts of root levels, percentage, elapsed time and ETA (SPEC 2)."""
         # Settled incrementally (see _tally.py): O(running path + new levels).

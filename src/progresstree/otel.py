@@ -130,7 +130,7 @@ class SpanExportListener:
     def _refresh(self, ops: _OpSpans, span: Span, level: ProgressLevel) -> None:
         span.set_attribute("progress.current", level.current)
         span.set_attribute("progress.total", level.total)
-        span.set_attribute("progress.percentage", level.percentage)
+        span.set_attribute("progress.percentage", ops.state.level_percentage(level))
         span.set_attribute("progress.status", level.status.value)
         if level.message is not None:
             span.set_attribute("progress.message", level.message)

@@ -38,6 +38,10 @@ def _rows(state: ProgressState) -> dict[str, float]:
 
 def _check(state: ProgressState) -> None:
     for level in list(state.levels.values()):
+        # What JSON lines, watch --json and OTel spans write: the same number.
+        assert math.isclose(state.level_percentage(level), level.percentage, abs_tol=1e-9), (
+            level.level_id
+        )
         if level.status is ProgressStatus.RUNNING:
             # The tally's settled fraction of a running level is its percentage.
             fraction = state.tally.fraction(level)

@@ -64,14 +64,14 @@ def _operation_fields(state: ProgressState) -> dict[str, Any]:
     }
 
 
-def _level_fields(level: ProgressLevel) -> dict[str, Any]:
+def _level_fields(state: ProgressState, level: ProgressLevel) -> dict[str, Any]:
     return {
         "level_type": level.level_type,
         "name": level.name,
         "status": level.status.value,
         "current": level.current,
         "total": level.total,
-        "percentage": level.percentage,
+        "percentage": state.level_percentage(level),
         "message": level.message,
         "started_at": _iso(level.started_at),
         "completed_at": _iso(level.completed_at),
@@ -104,7 +104,7 @@ class JsonEventWriter:
         if event in _TERMINAL:
             del self._cursors[op_id]
         levels = {
-            level.level_id: _level_fields(level)
+            level.level_id: _level_fields(state, level)
             for level in (*found.ended, *found.changed, *found.new)
         }
         operation = _operation_fields(state)

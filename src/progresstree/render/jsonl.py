@@ -62,7 +62,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def _level_fields(level: ProgressLevel) -> dict[str, Any]:
+def _level_fields(state: ProgressState, level: ProgressLevel) -> dict[str, Any]:
     return {
         "level_id": level.level_id,
         "level_type": level.level_type,
@@ -71,7 +71,7 @@ def _level_fields(level: ProgressLevel) -> dict[str, Any]:
         "status": level.status.value,
         "current": level.current,
         "total": level.total,
-        "percentage": level.percentage,
+        "percentage": state.level_percentage(level),
         "message": level.message,
         "error": level.error,
         "started_at": _iso(level.started_at),
@@ -93,7 +93,7 @@ def event_record(
     level_id = state.last_level_id
     level = None if level_id is None else state.levels.get(level_id)
     if level is not None:
-        record.update(_level_fields(level))
+        record.update(_level_fields(state, level))
         return record
     record.update(
         {
@@ -130,7 +130,7 @@ def level_record(
     if overall is None:
         overall = state.get_overall_progress()
     record = _base(event, "level", state, overall, stamp or _now())
-    record.update(_level_fields(level))
+    record.update(_level_fields(state, level))
     return record
 
 
@@ -262,7 +262,7 @@ class JsonLinesListener:
             kind, level = item
             body = bodies.get(id(level))
             if body is None:
-                body = bodies[id(level)] = _encode(_level_fields(level))[1:]
+                body = bodies[id(level)] = _encode(_level_fields(state, level))[1:]
             lines.append(f'{{"event": "{kind}", "scope": "level", {head}, {body}')
         lines.append("")
         return "\n".join(lines)
