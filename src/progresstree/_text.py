@@ -4,9 +4,9 @@ Names, messages and errors can come from another machine (a Redis stream) or
 from data the tracked code did not write. Printed raw, an ESC or C1 byte
 starts a terminal control sequence: it can retitle the window, clear the
 screen, move the cursor or fake earlier output lines. :func:`printable`
-replaces every control character (C0, DEL, C1) and the Unicode bidi
-overrides with one character each, so a string keeps its length and rich
-styles spanning it stay where they were.
+replaces every control character (C0, DEL, C1), the Unicode line and
+paragraph separators and the bidi overrides with one character each, so a
+string keeps its length and rich styles spanning it stay where they were.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from __future__ import annotations
 __all__ = ["printable"]
 
 _REPLACEMENT = "\ufffd"
-_SPACES = "\t\n\r\x0b\x0c"
+# White space that breaks lines (U+2028/U+2029 too: ``str.splitlines`` and
+# many log tools split on them) prints as a plain space.
+_SPACES = "\t\n\r\x0b\x0c\u2028\u2029"
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
 

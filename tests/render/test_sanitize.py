@@ -55,3 +55,13 @@ def test_local_names_keep_their_printable_characters() -> None:
     _state(store, "Ünïcödé 日本 a\tb\x1b[31mred")
     written = listener.stream.getvalue()  # type: ignore[union-attr]
     assert "Ünïcödé 日本 a b\ufffd[31mred" in written
+
+
+def test_unicode_line_separators_do_not_split_a_plain_line() -> None:
+    store = ProgressEventStore()
+    listener = PlainListener(io.StringIO(), max_depth=5)
+    store.add_callback(listener)
+    _state(store, "one\u2028two\u2029three")
+    written = listener.stream.getvalue()  # type: ignore[union-attr]
+    assert "one two three" in written
+    assert written.count("\n") == len(written.splitlines())
