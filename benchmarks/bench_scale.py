@@ -35,24 +35,30 @@ import statistics
 import sys
 import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.console import Console
 
 import progresstree.render
 from progresstree import ProgressEventStore, get_progress_context
+from progresstree._records import loads
 from progresstree._relay import Relay, Ticker
+from progresstree._replica import Replica
 from progresstree.render import JsonLinesListener, LiveRenderer
 
 SONG = 100  # levels per song in the nested shape (the song and 99 actions)
 
 
-def run_job(store: ProgressEventStore, n: int, nested: bool) -> float:
+def run_job(
+    store: ProgressEventStore, n: int, nested: bool, finish: Callable[[], None] | None = None
+) -> float:
     """Seconds to run one operation of ``n`` levels in ``store``, its exit included.
 
     The exit counts: it delivers the terminal event, on which a line-writing
     listener writes what it still owes (the tracked code waits for that).
+    ``finish`` (also timed) is the rest of the work the job caused a
+    listener that works on its own thread, e.g. a relay's last collect.
     """
     progress = get_progress_context(store)
     start = time.process_time()
@@ -70,6 +76,8 @@ def run_job(store: ProgressEventStore, n: int, nested: bool) -> float:
             for i in range(n):
                 with level("item", f"item-{i}", "Item"):
                     pass
+    if finish is not None:
+        finish()
     return time.process_time() - start
 
 
@@ -85,21 +93,28 @@ def per_level_us(n: int, nested: bool, repeat: int) -> float:
 # -- listeners ----------------------------------------------------------------------------
 
 
+def _nothing() -> None:
+    pass
+
+
 @contextlib.contextmanager
-def attach(kind: str, store: ProgressEventStore) -> Iterator[None]:
-    """The listener ``kind`` attached to ``store`` as the library attaches it."""
+def attach(kind: str, store: ProgressEventStore) -> Iterator[Callable[[], None]]:
+    """The listener ``kind`` attached to ``store`` as the library attaches it.
+
+    Yields what finishes the listener's work for the job (timed with it).
+    """
     sink = open(os.devnull, "w")  # noqa: SIM115
     try:
         if kind == "json":
             with progresstree.render.json_lines(store, sink):
-                yield
+                yield _nothing
         elif kind == "plain":
             with progresstree.render.plain(store, sink):
-                yield
+                yield _nothing
         elif kind == "live":
             console = Console(file=sink, force_terminal=True, width=120)
             with LiveRenderer(store, console=console):
-                yield
+                yield _nothing
         elif kind == "relay":
             relay = Relay()
             store.add_callback(relay)  # as the publishers do
@@ -107,17 +122,23 @@ def attach(kind: str, store: ProgressEventStore) -> Iterator[None]:
             def pump() -> None:
                 records = relay.collect()
                 if records:
-                    json.dumps(records)
+                    json.dumps(records, separators=(",", ":"), allow_nan=False)  # as Redis
 
             ticker = Ticker(pump, 0.05, "bench-relay")
-            try:
-                yield
-            finally:
+
+            def finish() -> None:
+                # A publisher's close: stop the ticker, ship the rest. Timed:
+                # a job shorter than a tick would otherwise never pay its relay.
                 ticker.stop(5.0)
                 pump()
+
+            try:
+                yield finish
+            finally:
+                finish()
                 store.remove_callback(relay)
         else:
-            yield
+            yield _nothing
     finally:
         sink.close()
 
@@ -130,11 +151,49 @@ def listener_ratio(kind: str, n: int, nested: bool, pairs: int) -> tuple[float, 
         without = run_job(ProgressEventStore(), n, nested)
         gc.collect()
         store = ProgressEventStore()
-        with attach(kind, store):
-            with_ = run_job(store, n, nested)
+        with attach(kind, store) as finish:
+            with_ = run_job(store, n, nested, finish)
         ratios.append(with_ / without)
         bare.append(without)
     return statistics.median(ratios), statistics.median(bare)
+
+
+# -- the hub's side ---------------------------------------------------------------------------
+
+
+def replica_apply_us(n: int, nested: bool, repeat: int = 3) -> tuple[float, float]:
+    """``(µs per level to decode + apply, bytes per level)`` at a hub, Redis-sized entries.
+
+    A job of ``n`` levels runs with a relay attached; its records are
+    collected once, encoded as the Redis publisher does (entries of 500
+    records), then decoded (``_records.loads``) and applied by a fresh
+    ``Replica`` into a fresh hub store, the way the aggregator does.
+    """
+    store = ProgressEventStore()
+    relay = Relay()
+    store.add_callback(relay)
+    run_job(store, n, nested)
+    records = relay.collect()
+    payloads = [
+        json.dumps(records[i : i + 500], separators=(",", ":"), allow_nan=False)
+        for i in range(0, len(records), 500)
+    ]
+    size = sum(len(p) for p in payloads)
+    times = []
+    for _ in range(repeat):
+        hub = ProgressEventStore()
+        replica = Replica(hub)
+        gc.collect()
+        start = time.process_time()
+        for payload in payloads:
+            refused = replica.apply(relay.source, loads(payload))
+            if refused is not None:
+                raise RuntimeError(refused)
+        times.append(time.process_time() - start)
+        merged = hub.get_operation(records[0][1])
+        if merged is None or len(merged.levels) != n:
+            raise RuntimeError("the hub did not receive every level")
+    return statistics.median(times) / n * 1e6, size / n
 
 
 # -- single reads --------------------------------------------------------------------------
@@ -234,6 +293,9 @@ def main() -> None:
     parser.add_argument(
         "--listeners", nargs="+", default=["json", "plain", "live", "relay"], type=str
     )
+    parser.add_argument(
+        "--no-extras", action="store_true", help="only the per-size rows (no reads, memory, hub)"
+    )
     args = parser.parse_args()
     sizes = [_size(s) for s in args.sizes]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
@@ -267,6 +329,15 @@ def main() -> None:
                 flush=True,
             )
     print()
+    if args.no_extras:
+        return
+    for nested in (False, True):
+        apply_us, per_level_bytes = replica_apply_us(100_000, nested)
+        shape = "nested" if nested else "flat"
+        print(
+            f"| hub: decode + Replica.apply, 1e5 {shape} levels | {apply_us:.2f} µs/level "
+            f"| {per_level_bytes:.0f} B/level encoded |"
+        )
     live = live_refresh_ms(100_000)
     flush = json_flush_ms(100_000)
     print(f"| one live refresh, 1e5 flat levels | {live:.2f} ms | target <= 10 ms |")
