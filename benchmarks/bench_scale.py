@@ -126,16 +126,14 @@ def attach(kind: str, store: ProgressEventStore) -> Iterator[Callable[[], None]]
 
             ticker = Ticker(pump, 0.05, "bench-relay")
 
-            def finish() -> None:
-                # A publisher's close: stop the ticker, ship the rest. Timed:
-                # a job shorter than a tick would otherwise never pay its relay.
+            try:
+                # Shipping what the job left is timed with it: a job shorter
+                # than a tick would otherwise never pay its relay. Stopping
+                # the ticker thread is the publisher's, not the job's.
+                yield pump
+            finally:
                 ticker.stop(5.0)
                 pump()
-
-            try:
-                yield finish
-            finally:
-                finish()
                 store.remove_callback(relay)
         else:
             yield _nothing
