@@ -11,9 +11,12 @@ as a whole, so nothing is ever half applied.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import re
+import struct
 from typing import Any, NoReturn
 
 from ._json import safe_repr
@@ -22,7 +25,9 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_ENTRY_BYTES",
     "MAX_ID",
+    "MAX_LEVELS",
     "MAX_RECORDS",
+    "MAX_RUN",
     "MAX_TEXT",
     "RecordError",
     "check_batch",
@@ -32,6 +37,8 @@ __all__ = [
 MAX_ENTRY_BYTES = 1 << 20  # one encoded batch (one stream entry), UTF-8
 MAX_DEPTH = 40  # nesting of a batch: 4 levels of record structure + metadata
 MAX_RECORDS = 10_000  # records in one batch
+MAX_RUN = 1_000  # levels in one run record (a relay sends at most 500)
+MAX_LEVELS = 100_000  # levels in one batch, runs expanded
 MAX_ID = 1024  # characters of an operation, level or parent id
 MAX_TEXT = 4096  # characters kept of a name, type, message or error
 MAX_AMOUNT = 10**18  # current and total: beyond every real count, still a float
@@ -40,6 +47,8 @@ _NUMBERS = frozenset({int, float})
 _STATUSES = frozenset({"pending", "running", "completed", "failed", "cancelled"})
 _OP_FIELDS = 15
 _LEVEL_FIELDS = 13
+_RUN_FIELDS = 14
+_TERMINAL = frozenset({"completed", "failed", "cancelled"})
 
 
 class RecordError(ValueError):
@@ -277,6 +286,88 @@ def _level(record: object) -> list[Any]:
     ]
 
 
+def _readings(what: str, value: object, count: int, offset: float) -> list[float]:
+    """A run's packed readings as epoch seconds, each finite and in range."""
+    if not isinstance(value, str) or len(value) > (count * 8 + 2) // 3 * 4:
+        _refuse(what, value)
+    try:
+        packed = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        _refuse(what, value)
+    if len(packed) != count * 8:
+        _refuse(what, value)
+    readings = struct.unpack(f"<{count}d", packed)
+    # Checked over the column in C: a NaN or an infinity makes the sum
+    # non-finite (the readings are bounded, so the sum of finite ones is not).
+    if not math.isfinite(sum(readings)) or max(map(abs, readings)) > _MAX_WALL:
+        _refuse(what, value)
+    walls = [reading + offset for reading in readings]
+    if min(walls) < 0 or max(walls) > _MAX_WALL:
+        _refuse(what, value)
+    return walls
+
+
+def _run(entry: list[Any]) -> list[list[Any]]:
+    """A run record (``_relay.run_record``) checked and expanded into level records."""
+    if len(entry) != _RUN_FIELDS:
+        _refuse("run record length", len(entry))
+    (_, op_id, instance, parent, level_type, status, current, total, message) = entry[:9]
+    offset, ids, names, starts, ends = entry[9:]
+    op_id = _ident("operation id", op_id)
+    instance = _instance(instance)
+    parent = _parent(parent)
+    level_type = _text("level type", level_type)
+    if _status(status) not in _TERMINAL:
+        _refuse("run status", status)
+    current = _amount("current", current)
+    total = _amount("total", total)
+    message = _optional_text("message", message)
+    if isinstance(offset, bool) or not isinstance(offset, (int, float)):
+        _refuse("time offset", offset)
+    if not -_MAX_WALL <= offset <= _MAX_WALL:
+        _refuse("time offset", offset)
+    if not isinstance(ids, str) or not isinstance(names, str):
+        _refuse("run columns", ids if not isinstance(ids, str) else names)
+    id_list = ids.split("\n")
+    count = len(id_list)
+    if count > MAX_RUN:
+        _refuse("run length", count)
+    if min(map(len, id_list)) == 0 or max(map(len, id_list)) > MAX_ID:
+        _refuse("level id", ids)
+    if parent is not None and parent in id_list:
+        _refuse("parent id (the level itself)", parent)
+    name_list = names.split("\n")
+    if len(name_list) != count:
+        _refuse("run names", len(name_list))
+    if max(map(len, name_list)) > MAX_TEXT:
+        name_list = [_text("name", name) for name in name_list]
+    started = _readings("start times", starts, count, float(offset))
+    completed = _readings("end times", ends, count, float(offset))
+    return [
+        [
+            "lv",
+            op_id,
+            [
+                level_id,
+                level_type,
+                name,
+                status,
+                current,
+                total,
+                message,
+                start,
+                end,
+                None,  # error: a run carries none
+                None,  # error details
+                parent,
+                None,  # metadata
+            ],
+            instance,
+        ]
+        for level_id, name, start, end in zip(id_list, name_list, started, completed, strict=True)
+    ]
+
+
 def check_batch(entries: object) -> list[list[Any]]:
     """Checked, normalised copies of every record in ``entries``.
 
@@ -303,6 +394,10 @@ def check_batch(entries: object) -> list[list[Any]]:
             if type(instance) is not int:
                 instance = _instance(instance)
             out.append(["lv", op_id, _level(record), instance])
+        elif kind == "lr":
+            out += _run(entry)
+            if len(out) > MAX_LEVELS:
+                _refuse("levels in one batch", len(out))
         else:
             _refuse("record kind", kind)
     return out

@@ -12,6 +12,16 @@ before and returns the records that changed:
   :func:`level_record`). ``instance`` numbers the local ``ProgressState``
   objects a relay saw under one operation id (a worker opens a new mirror
   per task), so that equal level ids of two instances stay two levels.
+* ``["lr", operation_id, instance, parent_id, type, status, current, total,
+  message, offset, ids, names, starts, ends]`` - a run of levels that ended
+  under one parent before anyone saw them open, equal in every field but
+  id, name and times (see :func:`run_record`): what a job of many small
+  levels mostly produces. The columns are single strings, so that encoding
+  and decoding cost per level is a few C-level steps, not one JSON list per
+  level: ``ids`` and ``names`` joined by newlines, ``starts`` and ``ends``
+  the raw monotonic readings packed as little-endian doubles in base64;
+  ``offset`` turns them into epoch seconds (``reading + offset``). The
+  receiver expands a run into ``lv`` records (``_records.check_batch``).
 
 A change cursor per operation (``_changes.py``) finds the levels that are
 new or still open, so a tick costs O(open levels + new levels), never
@@ -23,10 +33,14 @@ and the message rate of the transport are decoupled. Records are JSON data
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
+import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from . import _clock
@@ -35,7 +49,17 @@ from ._json import json_safe
 from .models import ProgressLevel, ProgressState, metadata_of
 from .propagation import mirror_of
 
-__all__ = ["Relay", "Ticker", "level_record", "new_source_id", "op_record"]
+__all__ = [
+    "RUN_MAX",
+    "Relay",
+    "Ticker",
+    "chunks",
+    "level_record",
+    "new_source_id",
+    "op_record",
+    "run_record",
+    "weight",
+]
 
 Entry = list[Any]
 
@@ -45,28 +69,160 @@ def new_source_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
 
 
+# Epoch seconds minus this process's monotonic reading (constant per process).
+_OFFSET = _clock.to_wall(0.0)
+
+
 def _wall(value: float | None) -> float | None:
-    return None if value is None else _clock.to_wall(value)
+    return None if value is None else value + _OFFSET
 
 
 def level_record(level: ProgressLevel) -> list[Any]:
     """``[id, type, name, status, current, total, message, started, completed,
     error, error_details, parent_id, metadata]``."""
+    started = level.started_monotonic
+    completed = level.completed_monotonic
+    details = level.error_details
+    metadata = metadata_of(level)
     return [
         level.level_id,
         level.level_type,
         level.name,
-        level.status.value,
+        level.status._value_,  # the enum's ``value`` property costs a call
         level.current,
         level.total,
         level.message,
-        _wall(level.started_monotonic),
-        _wall(level.completed_monotonic),
+        None if started is None else started + _OFFSET,
+        None if completed is None else completed + _OFFSET,
         level.error,
-        json_safe(level.error_details) if level.error_details else None,
+        json_safe(details) if details else None,
         level.parent_id,
-        json_safe(metadata) if (metadata := metadata_of(level)) else None,
+        json_safe(metadata) if metadata else None,
     ]
+
+
+RUN_MAX = 500  # levels in one run record: about what one stream entry holds
+_RUN_CHARS = 1 << 16  # characters of ids and names in one run record
+# Each getter reads one attribute in C; ``_started`` and ``_completed`` are
+# the levels' raw monotonic readings (what ``started_monotonic`` returns,
+# without a property call per level).
+_PARENT = attrgetter("parent_id")
+_ID = attrgetter("level_id")
+_NAME = attrgetter("name")
+_STARTED = attrgetter("_started")
+_COMPLETED = attrgetter("_completed")
+_SHARED = tuple(map(attrgetter, ("level_type", "status", "message")))
+_NUMBERS = tuple(map(attrgetter, ("current", "total")))
+_NONE = tuple(map(attrgetter, ("error", "error_details", "_metadata")))
+
+
+def _pack(readings: list[Any]) -> str | None:
+    """Monotonic readings as base64 of little-endian doubles (None if one is missing)."""
+    try:
+        packed = struct.pack(f"<{len(readings)}d", *readings)
+    except struct.error:  # a level ended without having started
+        return None
+    return base64.b64encode(packed).decode("ascii")
+
+
+def run_record(op_id: str, instance: int, levels: list[ProgressLevel]) -> Entry | None:
+    """One ``lr`` record for ``levels`` (finished, one parent), or None.
+
+    None when they differ in a field other than id, name and times, carry an
+    error or metadata, or do not fit one record: they then go one ``lv``
+    record each. Every check runs over a column in C (``list.count``), so a
+    run costs a few attribute reads per level.
+    """
+    count = len(levels)
+    first = levels[0]
+    for get in _SHARED:
+        if list(map(get, levels)).count(get(first)) != count:
+            return None
+    for get in _NUMBERS:
+        column = list(map(get, levels))
+        value = get(first)
+        # ``0 == 0.0``: the types must agree too, or a float would arrive as an int.
+        if column.count(value) != count or list(map(type, column)).count(type(value)) != count:
+            return None
+    for get in _NONE:
+        if list(map(get, levels)).count(None) != count:
+            return None
+    ids = "\n".join(map(_ID, levels))
+    names = "\n".join(map(_NAME, levels))
+    if (
+        len(ids) + len(names) > _RUN_CHARS
+        or ids.count("\n") != count - 1
+        or names.count("\n") != count - 1
+    ):
+        return None  # too large, or a newline inside an id or a name
+    starts = _pack(list(map(_STARTED, levels)))
+    ends = _pack(list(map(_COMPLETED, levels)))
+    if starts is None or ends is None:
+        return None
+    return [
+        "lr",
+        op_id,
+        instance,
+        first.parent_id,
+        first.level_type,
+        first.status._value_,
+        first.current,
+        first.total,
+        first.message,
+        _OFFSET,
+        ids,
+        names,
+        starts,
+        ends,
+    ]
+
+
+def weight(entry: Entry) -> int:
+    """How many levels ``entry`` carries (a run: its length; others: 1)."""
+    if entry[0] == "lr":
+        ids = entry[10]
+        return ids.count("\n") + 1 if isinstance(ids, str) else 1
+    return 1
+
+
+def _split(entry: Entry, limit: int) -> list[Entry]:
+    """A run record cut into runs of at most ``limit`` levels each."""
+    head = entry[:10]
+    ids, names = entry[10].split("\n"), entry[11].split("\n")
+    starts, ends = base64.b64decode(entry[12]), base64.b64decode(entry[13])
+    out = []
+    for start in range(0, len(ids), limit):
+        end = start + limit
+        out.append(
+            [
+                *head,
+                "\n".join(ids[start:end]),
+                "\n".join(names[start:end]),
+                base64.b64encode(starts[start * 8 : end * 8]).decode("ascii"),
+                base64.b64encode(ends[start * 8 : end * 8]).decode("ascii"),
+            ]
+        )
+    return out
+
+
+def chunks(entries: list[Entry], limit: int) -> Iterator[list[Entry]]:
+    """``entries`` in order, in lists that carry at most ``limit`` levels each.
+
+    A run record heavier than ``limit`` is cut into shorter runs.
+    """
+    part: list[Entry] = []
+    carried = 0
+    for entry in entries:
+        heavy = weight(entry) > limit
+        for piece in _split(entry, limit) if heavy else (entry,):
+            size = weight(piece)
+            if part and carried + size > limit:
+                yield part
+                part, carried = [], 0
+            part.append(piece)
+            carried += size
+    if part:
+        yield part
 
 
 def op_record(state: ProgressState, mirror: bool) -> Entry:
@@ -177,14 +333,39 @@ class Relay:
         for level in found.ended:
             if level.level_id not in proxies:
                 out.append(["lv", op_id, level_record(level), instance])
-        for level in found.new:
-            if level.level_id in proxies:
-                continue
-            record = cursor.last(level)  # taken by the poll for an open level
-            out.append(["lv", op_id, level_record(level) if record is None else record, instance])
+        new = found.new
+        if proxies:
+            new = [level for level in new if level.level_id not in proxies]
+        # Runs of levels under one parent: finished ones go as one ``lr``
+        # record per run (the usual case for a job of many small levels).
+        for _, group in groupby(new, _PARENT):
+            levels = list(group)
+            if len(levels) > 1 and None not in list(map(_COMPLETED, levels)):
+                for start in range(0, len(levels), RUN_MAX):
+                    part = levels[start : start + RUN_MAX]
+                    run = run_record(op_id, instance, part) if len(part) > 1 else None
+                    if run is not None:
+                        out.append(run)
+                    else:
+                        self._each(op_id, instance, cursor, part, out)
+            else:
+                self._each(op_id, instance, cursor, levels, out)
         if terminal:
             out.append(header)
             del self._tracks[op_id]
+
+    @staticmethod
+    def _each(
+        op_id: str,
+        instance: int,
+        cursor: ChangeCursor,
+        levels: list[ProgressLevel],
+        out: list[Entry],
+    ) -> None:
+        """One ``lv`` record per level (open ones as the poll saw them)."""
+        for level in levels:
+            record = cursor.last(level)  # taken by the poll for an open level
+            out.append(["lv", op_id, level_record(level) if record is None else record, instance])
 
 
 class Ticker:

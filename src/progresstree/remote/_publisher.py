@@ -28,7 +28,7 @@ import redis
 
 from .._logging import logger
 from .._records import MAX_ENTRY_BYTES
-from .._relay import Relay
+from .._relay import Relay, chunks, weight
 from .._text import printable
 from ..models import ProgressState
 from ..store import get_progress_store
@@ -37,7 +37,7 @@ from ._url import check_url, describe, redact
 __all__ = ["RedisPublisher", "publish"]
 
 _OPEN: weakref.WeakSet[RedisPublisher] = weakref.WeakSet()
-_CHUNK = 500  # records per stream entry at most
+_CHUNK = 500  # records per stream entry at most (a run record counts its levels)
 _MAX_REASONS = 32
 
 
@@ -123,8 +123,8 @@ class RedisPublisher:
                 self._relay.resync()
                 fresh += self._relay.collect()
                 self._resync = False
-            while fresh:  # at most ``buffer`` records wait at any time
-                part, fresh = fresh[: self.buffer], fresh[self.buffer :]
+            for part in chunks(fresh, self.buffer):  # at most ``buffer`` records wait
+                fresh = fresh[len(part) :]
                 self._enqueue(part)
                 self._flush()
         except Exception as exc:  # network, auth, TLS, ...: keep, retry, resync
@@ -138,19 +138,19 @@ class RedisPublisher:
 
     def _enqueue(self, records: list[list[Any]]) -> None:
         """Encode ``records`` as entries; drop the oldest beyond ``buffer``."""
-        chunk = min(_CHUNK, self.buffer)
-        for start in range(0, len(records), chunk):
-            self._add(records[start : start + chunk])
+        for part in chunks(records, min(_CHUNK, self.buffer)):
+            self._add(part)
 
     def _add(self, records: list[list[Any]]) -> None:
+        count = sum(map(weight, records))  # levels: a run record counts each of its own
         try:
             payload = json.dumps(records, separators=(",", ":"), allow_nan=False)
         except (TypeError, ValueError) as exc:
-            self._drop(len(records), f"records that cannot be encoded ({exc})")
+            self._drop(count, f"records that cannot be encoded ({exc})")
             return
         if len(payload) > MAX_ENTRY_BYTES:  # ASCII: json.dumps escapes the rest
             if len(records) == 1:
-                self._drop(1, f"a record larger than {MAX_ENTRY_BYTES} bytes")
+                self._drop(count, f"a record larger than {MAX_ENTRY_BYTES} bytes")
                 return
             half = len(records) // 2
             self._add(records[:half])
@@ -158,10 +158,10 @@ class RedisPublisher:
             return
         with self._lock:
             if self._abandoned:
-                self.dropped += len(records)
+                self.dropped += count
                 return
-            self._pending.append((payload, len(records)))
-            self._pending_records += len(records)
+            self._pending.append((payload, count))
+            self._pending_records += count
             lost = 0
             while self._pending_records > self.buffer:
                 _, count = self._pending.popleft()
