@@ -247,6 +247,7 @@ def op_record(state: ProgressState, mirror: bool) -> Entry:
 
 
 _TERMINAL = frozenset({"completed", "failed", "cancelled"})
+_ENDED_KEPT = 64  # ended operations remembered (their states kept alive until then)
 
 
 class _Track:
@@ -269,6 +270,9 @@ class Relay:
         # The store parks ``updated`` states here directly (listeners.py).
         self.parked = self.dirty
         self._tracks: dict[str, _Track] = {}
+        # Operations sent to their end: an event that arrives after the
+        # terminal header (the end raced a tick) must not resend the tree.
+        self._ended: dict[str, ProgressState] = {}
         self._instances = 0
         self._lock = threading.Lock()
 
@@ -303,6 +307,8 @@ class Relay:
 
     def _collect_one(self, op_id: str, state: ProgressState, out: list[Entry]) -> None:
         track = self._tracks.get(op_id)
+        if track is None and self._ended.get(op_id) is state:
+            return  # its end was sent already: nothing changes after it
         if track is None or track.state is not state:
             # A new state object under a known id (a mirror re-opened for the
             # next task) is another instance: its level ids are new levels.
@@ -353,6 +359,9 @@ class Relay:
         if terminal:
             out.append(header)
             del self._tracks[op_id]
+            self._ended[op_id] = state
+            if len(self._ended) > _ENDED_KEPT:
+                del self._ended[next(iter(self._ended))]
 
     @staticmethod
     def _each(

@@ -39,16 +39,23 @@ def levels_after(children: Mapping[str, ProgressLevel], seen: int) -> tuple[int,
     """``(length, values appended after the first seen)`` of an append-only dict.
 
     Reads from the end, so the cost follows what is new, not the dict's
-    size. The length check and the copy of the tail each run without
-    executing Python code (no thread switch inside); a concurrent insert
-    between the two is noticed by reading the length again, and retried.
+    size. A concurrent insert (another thread, whose turn can come even
+    inside the C-level copy when it triggers a collection that runs gc
+    callbacks) is noticed, by the iterator or by reading the length again,
+    and the read is retried.
     """
     while True:
         size = len(children)
         if size <= seen:
             return size, []
         values: Any = dict.values(children)  # type: ignore[arg-type]
-        tail: list[Any] = list(islice(reversed(values), size - seen))
+        try:
+            tail: list[Any] = list(islice(reversed(values), size - seen))
+        except RuntimeError:
+            # "changed size during iteration": the copy allocates, a collection
+            # may run Python code (gc callbacks), and another thread may then
+            # insert. Read again.
+            continue
         if len(children) == size:
             tail.reverse()
             return size, tail

@@ -1,0 +1,420 @@
+"""Run records: finished levels of one parent travel as columns, and arrive whole.
+
+A relay sends a run of finished levels as one ``lr`` record (ids and names
+joined, times packed); the receiver checks it whole and expands it into
+ordinary levels. The tree at the hub must equal the source tree, and any
+hostile variant must be refused with nothing of its entry applied.
+"""
+
+from __future__ import annotations
+
+import base64
+import gc
+import json
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+import hypothesis.strategies as st
+import pytest
+import redis
+from hypothesis import HealthCheck, given, settings
+from pt_dist_redis import RedisServer
+
+from progresstree import ProgressEventStore, ProgressState, get_progress_context
+from progresstree._records import MAX_ID, MAX_LEVELS, MAX_RUN, MAX_TEXT, loads
+from progresstree._relay import Relay, chunks, weight
+from progresstree._replica import Replica
+from progresstree._tally import levels_after
+from progresstree.remote import RedisAggregator, RedisPublisher
+
+T0 = 1_700_000_000.0
+
+
+def _ship(relay: Relay, replica: Replica) -> list[list[Any]]:
+    """One tick: collect, encode as the Redis publisher does, decode and apply."""
+    records = relay.collect()
+    payload = json.dumps(records, separators=(",", ":"), allow_nan=False)
+    assert replica.apply(relay.source, loads(payload)) is None
+    return records
+
+
+def _same_tree(source: ProgressState, merged: ProgressState) -> None:
+    assert list(merged.levels) == list(source.levels)
+    for level_id, mine in source.levels.items():
+        theirs = merged.levels[level_id]
+        for field in (
+            "level_type",
+            "name",
+            "status",
+            "message",
+            "error",
+            "error_details",
+            "parent_id",
+            "metadata",
+        ):
+            assert getattr(theirs, field) == getattr(mine, field), (level_id, field)
+        for field in ("current", "total"):
+            assert getattr(theirs, field) == getattr(mine, field), (level_id, field)
+            assert type(getattr(theirs, field)) is type(getattr(mine, field)), (level_id, field)
+        for field in ("started_monotonic", "completed_monotonic"):
+            mine_at, theirs_at = getattr(mine, field), getattr(theirs, field)
+            assert (mine_at is None) == (theirs_at is None), (level_id, field)
+            if mine_at is not None:  # epoch seconds on the wire: sub-microsecond rounding
+                assert abs(mine_at - theirs_at) < 1e-6, (level_id, field)
+
+
+# -- round trips ---------------------------------------------------------------------------------
+
+
+def test_finished_leaves_travel_as_a_few_run_records() -> None:
+    worker, hub = ProgressEventStore(), ProgressEventStore()
+    relay, replica = Relay(), Replica(hub)
+    worker.add_callback(relay)
+    with get_progress_context(worker).operation("job") as op:
+        for index in range(1_200):
+            with op.level("item", "item", f"item {index}"):
+                pass
+        records = _ship(relay, replica)
+    _ship(relay, replica)
+    runs = [r for r in records if r[0] == "lr"]
+    assert [weight(r) for r in runs] == [500, 500, 200]
+    assert not [r for r in records if r[0] == "lv"]
+    merged = hub.get_operation(op.operation_id)
+    assert merged is not None
+    _same_tree(op.state, merged)
+    assert merged.get_overall_progress()["completed"] == 1_200
+
+
+LEAF = st.fixed_dictionaries(
+    {
+        "id": st.text(min_size=1, max_size=6),
+        "name": st.text(max_size=8),
+        "type": st.sampled_from(["item", "action"]),
+        "current": st.sampled_from([0, 1, 1.0, 2.5]),
+        "total": st.sampled_from([0, 2, 2.0]),
+        "message": st.sampled_from([None, "", "m\nm"]),
+        "end": st.sampled_from(["ok", "ok", "ok", "fail", "cancel", "open"]),
+        "metadata": st.sampled_from([{}, {}, {"k": 1}]),
+    }
+)
+
+
+def _leaf(parent: Any, spec: dict[str, Any]) -> Any:
+    """Enter one leaf under ``parent`` as ``spec`` says; return it if it stays open."""
+    level = parent.level(spec["type"], spec["id"], spec["name"], spec["total"], **spec["metadata"])
+    handle = level.__enter__()
+    handle.update(current=spec["current"], message=spec["message"])
+    if spec["end"] == "open":
+        return level
+    if spec["end"] == "fail":
+        handle.fail("broke", {"code": 3})
+    elif spec["end"] == "cancel":
+        handle.cancel("stop")
+    level.__exit__(None, None, None)
+    return None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    songs=st.lists(st.lists(LEAF, max_size=12), min_size=1, max_size=5),
+    ticks=st.sets(st.integers(0, 5)),
+)
+def test_round_trip_of_any_tree_equals_the_source(
+    songs: list[list[dict[str, Any]]], ticks: set[int]
+) -> None:
+    worker, hub = ProgressEventStore(), ProgressEventStore()
+    relay, replica = Relay(), Replica(hub)
+    worker.add_callback(relay)
+    with get_progress_context(worker).operation("job") as op:
+        for index, leaves in enumerate(songs):
+            with op.song(f"song{index}", f"Song {index}") as song:
+                still_open = [_leaf(song, spec) for spec in leaves]
+                if index in ticks:  # a tick while some levels are open
+                    _ship(relay, replica)
+                for level in reversed(still_open):
+                    if level is not None:
+                        level.__exit__(None, None, None)
+            if index + 1 in ticks:
+                _ship(relay, replica)
+        for spec in songs[0]:  # root-level leaves too
+            level = _leaf(op, spec)
+            if level is not None:
+                level.__exit__(None, None, None)
+        _ship(relay, replica)
+        merged = hub.get_operation(op.operation_id)
+        assert merged is not None
+        _same_tree(op.state, merged)
+    _ship(relay, replica)
+
+
+def test_publisher_delivers_every_level_of_a_large_job_through_redis(
+    redis_server: RedisServer,
+) -> None:
+    with RedisAggregator(redis_server.url) as aggregator:
+        worker = ProgressEventStore()
+        publisher = RedisPublisher(redis_server.url, buffer=300, interval=0.01)
+        worker.add_callback(publisher)
+        with get_progress_context(worker).operation("job") as op:
+            for index in range(3_000):
+                with op.level("item", f"i{index}", f"item\n{index}"):  # newline: single records
+                    pass
+                with op.level("item", f"j{index}", f"item {index}"):
+                    pass
+        publisher.close(timeout=10)
+        assert publisher.dropped == 0
+        assert aggregator.wait_idle(10)
+        merged = aggregator.get_operation(op.operation_id)
+        assert merged is not None
+        assert merged.status.value == "completed"
+        _same_tree(op.state, merged)
+        assert aggregator.rejected == 0
+
+
+# -- chunking ------------------------------------------------------------------------------------
+
+
+def _run_of(ids: list[str], op_id: str = "job_1", **fields: Any) -> list[Any]:
+    starts = fields.pop("starts", [1.0 + i for i in range(len(ids))])
+    ends = fields.pop("ends", [1.5 + i for i in range(len(ids))])
+    record = [
+        "lr",
+        op_id,
+        fields.pop("instance", 1),
+        fields.pop("parent", None),
+        fields.pop("level_type", "item"),
+        fields.pop("status", "completed"),
+        fields.pop("current", 0),
+        fields.pop("total", 0),
+        fields.pop("message", None),
+        fields.pop("offset", T0),
+        "\n".join(ids),
+        "\n".join(fields.pop("names", [f"name {i}" for i in ids])),
+        base64.b64encode(struct.pack(f"<{len(starts)}d", *starts)).decode(),
+        base64.b64encode(struct.pack(f"<{len(ends)}d", *ends)).decode(),
+    ]
+    assert not fields
+    return record
+
+
+def _levels(entries: list[list[Any]]) -> list[str]:
+    out = []
+    for entry in entries:
+        out += entry[10].split("\n") if entry[0] == "lr" else [entry[2][0]]
+    return out
+
+
+@given(sizes=st.lists(st.integers(0, 40), max_size=12), limit=st.integers(1, 25))
+def test_chunks_keep_every_level_in_order_and_respect_the_limit(
+    sizes: list[int], limit: int
+) -> None:
+    entries: list[list[Any]] = []
+    for index, size in enumerate(sizes):
+        if size == 0:
+            single = _good_level()
+            single[2][0] = f"single{index}"
+            entries.append(single)
+        else:
+            entries.append(_run_of([f"r{index}.{i}" for i in range(size)]))
+    parts = list(chunks(entries, limit))
+    assert all(sum(map(weight, part)) <= limit for part in parts)
+    assert all(part for part in parts)
+    assert _levels([e for part in parts for e in part]) == _levels(entries)
+    hub = ProgressEventStore()
+    replica = Replica(hub)
+    for part in parts:  # every cut run is itself a valid run
+        assert replica.apply("w", json.loads(json.dumps([_op(), *part]))) is None
+    merged = hub.get_operation("job_1")
+    assert list(merged.levels if merged else []) == _levels(entries)
+
+
+# -- hostile run records -------------------------------------------------------------------------
+
+
+def _op(op_id: str = "job_1") -> list[Any]:
+    return ["op", op_id, "job", "Job", "running", T0, None, None, None, 0, 0, None, None, False, 1]
+
+
+def _good_level(op_id: str = "job_1") -> list[Any]:
+    record = ["ok", "item", "fine", "completed", 1, 1, None, T0, T0 + 1, None, None, None, None]
+    return ["lv", op_id, record, 1]
+
+
+def _packed(values: list[float]) -> str:
+    return base64.b64encode(struct.pack(f"<{len(values)}d", *values)).decode()
+
+
+def _with(index: int, value: Any) -> list[Any]:
+    record = _run_of(["a", "b"])
+    record[index] = value
+    return record
+
+
+HOSTILE_RUNS: dict[str, Any] = {
+    "short": _run_of(["a", "b"])[:13],
+    "long": [*_run_of(["a", "b"]), None],
+    "op-id-none": _with(1, None),
+    "op-id-too-long": _with(1, "x" * (MAX_ID + 1)),
+    "instance-bool": _with(2, True),
+    "parent-list": _with(3, ["p"]),
+    "type-int": _with(4, 5),
+    "status-running": _with(5, "running"),
+    "status-bogus": _with(5, "done"),
+    "current-negative": _with(6, -1),
+    "current-text": _with(6, "1"),
+    "total-huge": _with(7, 10**19),
+    "message-list": _with(8, ["m"]),
+    "offset-text": _with(9, "0"),
+    "offset-bool": _with(9, True),
+    "offset-huge": _with(9, 1e12),
+    "ids-list": _with(10, ["a", "b"]),
+    "names-list": _with(11, ["A", "B"]),
+    "empty-id": _run_of(["a", "", "b"]),
+    "id-too-long": _run_of(["a", "x" * (MAX_ID + 1)]),
+    "names-count": _run_of(["a", "b"], names=["only one"]),
+    "parent-is-itself": _run_of(["a", "b"], parent="b"),
+    "too-long-run": _run_of([f"l{i}" for i in range(MAX_RUN + 1)]),
+    "starts-not-base64": _with(12, "!!!!"),
+    "starts-not-text": _with(12, [1.0, 2.0]),
+    "starts-one-short": _with(12, _packed([1.0])),
+    "starts-one-extra": _with(12, _packed([1.0, 2.0, 3.0])),
+    "starts-odd-bytes": _with(12, base64.b64encode(b"\x00" * 15).decode()),
+    "starts-nan": _with(12, _packed([1.0, float("nan")])),
+    "ends-inf": _with(13, _packed([float("inf"), 1.0])),
+    "ends-minus-inf": _with(13, _packed([1.0, float("-inf")])),
+    "ends-huge": _with(13, _packed([1e300, 1.0])),
+    "ends-before-epoch": _run_of(["a", "b"], ends=[-T0 - 5, 1.0]),
+    "ends-far-future": _run_of(["a", "b"], ends=[1.0, 2e11]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_RUNS))
+def test_hostile_run_refuses_its_whole_batch(case: str) -> None:
+    hub = ProgressEventStore()
+    replica = Replica(hub)
+    batch = json.loads(json.dumps([_op(), _good_level(), HOSTILE_RUNS[case]]))
+    reason = replica.apply("evil", batch)
+    assert reason is not None and reason.startswith("bad ")
+    assert hub.get_operation("job_1") is None  # nothing of the batch applied
+    assert replica.apply("evil", [_op(), _good_level()]) is None  # and the next one is
+    assert list(hub.get_operation("job_1").levels) == ["ok"]  # type: ignore[union-attr]
+
+
+def test_levels_of_all_runs_of_a_batch_are_bounded() -> None:
+    runs = [
+        _run_of([f"r{r}.{i}" for i in range(MAX_RUN)]) for r in range(MAX_LEVELS // MAX_RUN + 1)
+    ]
+    hub = ProgressEventStore()
+    reason = Replica(hub).apply("evil", [_op(), *runs])
+    assert reason is not None and "levels in one batch" in reason
+    assert hub.get_operation("job_1") is None
+
+
+def test_long_names_in_a_run_are_cut_as_in_a_single_record() -> None:
+    hub = ProgressEventStore()
+    replica = Replica(hub)
+    run = _run_of(["a", "b"], names=["n" * (MAX_TEXT + 10), "short"])
+    assert replica.apply("w", [_op(), run]) is None
+    levels = hub.get_operation("job_1").levels  # type: ignore[union-attr]
+    assert len(levels["a"].name) == MAX_TEXT and levels["a"].name.endswith("…")
+    assert levels["b"].name == "short"
+    assert levels["a"].started_monotonic is not None
+
+
+@pytest.fixture
+def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    raw = redis.Redis.from_url(redis_server.url)
+    yield raw
+    raw.close()
+
+
+def test_aggregator_skips_hostile_runs_and_keeps_reading(
+    redis_server: RedisServer, client: redis.Redis
+) -> None:
+    with RedisAggregator(redis_server.url) as aggregator:
+        for index, case in enumerate(sorted(HOSTILE_RUNS)):
+            op_id = f"job_{index}"
+            bad = json.loads(json.dumps(HOSTILE_RUNS[case]))
+            if bad[0] == "lr" and len(bad) > 1 and bad[1] == "job_1":
+                bad[1] = op_id
+            data = json.dumps([_op(op_id), _good_level(op_id), bad])
+            client.xadd("progresstree", {"s": "evil", "d": data})
+        client.xadd(
+            "progresstree", {"s": "w", "d": json.dumps([_op("last"), _run_of(["x", "y"], "last")])}
+        )
+        assert aggregator.wait_idle(10)
+        assert aggregator.rejected == len(HOSTILE_RUNS)
+        assert [s.operation_id for s in aggregator.get_active_operations()] == ["last"]
+        assert list(aggregator.get_operation("last").levels) == ["x", "y"]  # type: ignore[union-attr]
+
+
+JSON_VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12)
+    | st.lists(st.integers(), max_size=2)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(field=st.integers(1, 13), value=JSON_VALUES)
+def test_any_value_in_any_run_field_is_applied_sanely_or_refused(field: int, value: Any) -> None:
+    hub = ProgressEventStore()
+    replica = Replica(hub)
+    run = _with(field, value)
+    try:
+        batch = loads(json.dumps([_op(), run]))
+    except Exception:  # not JSON-encodable (infinity): never reaches a replica
+        return
+    reason = replica.apply("w", batch)
+    if reason is not None and reason.startswith("bad "):  # refused whole
+        assert hub.get_active_operations() == []
+        return
+    # Accepted, or a record refused alone (an unknown parent): the store stays sane.
+    states = hub.get_active_operations()  # another operation id: an orphaned one too
+    assert sum(len(state.levels) for state in states) == (0 if reason else 2)
+    for state in states:
+        assert 0.0 <= state.get_overall_progress()["percentage"] <= 100.0
+        json.dumps(state.to_dict(), allow_nan=False)
+
+
+# -- a relay's read of a growing tree --------------------------------------------------------------
+
+
+def test_reading_new_levels_survives_an_insert_during_the_copy() -> None:
+    """A collection during the copy may run Python code, and so another thread's insert."""
+    levels = {f"k{i}": i for i in range(1_000)}
+    inserted: list[int] = []
+
+    def insert(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start" and len(inserted) < 20:
+            inserted.append(1)
+            levels[f"x{len(levels)}"] = len(levels)
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(insert)
+    gc.set_threshold(1)
+    try:
+        for _ in range(50):
+            size, tail = levels_after(levels, 10)
+            assert tail == list(levels.values())[10:size]
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(insert)
+    assert inserted
+
+
+def test_an_event_after_the_end_was_sent_resends_nothing() -> None:
+    """The end can race a tick: a late event of an operation sent whole is ignored."""
+    worker, hub = ProgressEventStore(), ProgressEventStore()
+    relay, replica = Relay(), Replica(hub)
+    worker.add_callback(relay)
+    with get_progress_context(worker).operation("job") as op:
+        for index in range(50):
+            with op.level("item", index, "I"):
+                pass
+    assert _ship(relay, replica)[-1][4] == "completed"
+    relay("updated", op.state)  # what a late delivery of the last event does
+    assert relay.collect() == []
