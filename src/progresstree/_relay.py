@@ -40,7 +40,7 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 from itertools import groupby
-from operator import attrgetter
+from operator import attrgetter, countOf
 from typing import Any
 
 from . import _clock
@@ -111,9 +111,11 @@ _ID = attrgetter("level_id")
 _NAME = attrgetter("name")
 _STARTED = attrgetter("_started")
 _COMPLETED = attrgetter("_completed")
+_ERROR = attrgetter("error")
 _SHARED = tuple(map(attrgetter, ("level_type", "status", "message")))
 _NUMBERS = tuple(map(attrgetter, ("current", "total")))
-_NONE = tuple(map(attrgetter, ("error", "error_details", "_metadata")))
+# Sent as None when empty (see ``level_record``): any() is the exact test.
+_EMPTY = tuple(map(attrgetter, ("error_details", "_metadata")))
 
 
 def _pack(readings: list[Any]) -> str | None:
@@ -125,28 +127,42 @@ def _pack(readings: list[Any]) -> str | None:
     return base64.b64encode(packed).decode("ascii")
 
 
-def run_record(op_id: str, instance: int, levels: list[ProgressLevel]) -> Entry | None:
+def _same_number(get: Callable[[Any], Any], levels: list[ProgressLevel]) -> bool:
+    """True when ``get`` reads an equal number of the same type on every level."""
+    column = list(map(get, levels))
+    value = column[0]
+    if column.count(value) != len(column):
+        return False
+    # ``0 == 0.0``: an int column must hold no float (their sum would be a
+    # float), a float column no int, or a number would arrive as the other type.
+    if isinstance(value, int):
+        return isinstance(sum(column), int)
+    return countOf(map(type, column), type(value)) == len(column)
+
+
+def run_record(
+    op_id: str, instance: int, levels: list[ProgressLevel], ends: list[float] | None = None
+) -> Entry | None:
     """One ``lr`` record for ``levels`` (finished, one parent), or None.
 
     None when they differ in a field other than id, name and times, carry an
     error or metadata, or do not fit one record: they then go one ``lv``
-    record each. Every check runs over a column in C (``list.count``), so a
-    run costs a few attribute reads per level.
+    record each. Every check is one pass over the levels in C, so a run
+    costs a few attribute reads per level. ``ends``: their end readings,
+    when the caller has them already.
     """
     count = len(levels)
     first = levels[0]
     for get in _SHARED:
-        if list(map(get, levels)).count(get(first)) != count:
+        if countOf(map(get, levels), get(first)) != count:
             return None
-    for get in _NUMBERS:
-        column = list(map(get, levels))
-        value = get(first)
-        # ``0 == 0.0``: the types must agree too, or a float would arrive as an int.
-        if column.count(value) != count or list(map(type, column)).count(type(value)) != count:
+    if countOf(map(_ERROR, levels), None) != count:
+        return None
+    for get in _EMPTY:
+        if any(map(get, levels)):
             return None
-    for get in _NONE:
-        if list(map(get, levels)).count(None) != count:
-            return None
+    if not (_same_number(_NUMBERS[0], levels) and _same_number(_NUMBERS[1], levels)):
+        return None
     ids = "\n".join(map(_ID, levels))
     names = "\n".join(map(_NAME, levels))
     if (
@@ -156,8 +172,8 @@ def run_record(op_id: str, instance: int, levels: list[ProgressLevel]) -> Entry 
     ):
         return None  # too large, or a newline inside an id or a name
     starts = _pack(list(map(_STARTED, levels)))
-    ends = _pack(list(map(_COMPLETED, levels)))
-    if starts is None or ends is None:
+    finished = _pack(list(map(_COMPLETED, levels)) if ends is None else ends)
+    if starts is None or finished is None:
         return None
     return [
         "lr",
@@ -173,7 +189,7 @@ def run_record(op_id: str, instance: int, levels: list[ProgressLevel]) -> Entry 
         ids,
         names,
         starts,
-        ends,
+        finished,
     ]
 
 
@@ -346,16 +362,26 @@ class Relay:
         # record per run (the usual case for a job of many small levels).
         for _, group in groupby(new, _PARENT):
             levels = list(group)
-            if len(levels) > 1 and None not in list(map(_COMPLETED, levels)):
-                for start in range(0, len(levels), RUN_MAX):
-                    part = levels[start : start + RUN_MAX]
-                    run = run_record(op_id, instance, part) if len(part) > 1 else None
+            if len(levels) == 1:
+                self._each(op_id, instance, cursor, levels, out)
+                continue
+            ends = list(map(_COMPLETED, levels))
+            start = 0
+            while start < len(levels):  # stretches of finished levels, split at open ones
+                stop = ends.index(None, start) if None in ends[start:] else len(levels)
+                for cut in range(start, stop, RUN_MAX):
+                    end = min(cut + RUN_MAX, stop)
+                    part = levels[cut:end]
+                    run = (
+                        run_record(op_id, instance, part, ends[cut:end]) if len(part) > 1 else None
+                    )
                     if run is not None:
                         out.append(run)
                     else:
                         self._each(op_id, instance, cursor, part, out)
-            else:
-                self._each(op_id, instance, cursor, levels, out)
+                if stop < len(levels):
+                    self._each(op_id, instance, cursor, levels[stop : stop + 1], out)
+                start = stop + 1
         if terminal:
             out.append(header)
             del self._tracks[op_id]
