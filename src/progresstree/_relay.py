@@ -153,6 +153,8 @@ def run_record(
     """
     count = len(levels)
     first = levels[0]
+    if first.status._value_ not in _TERMINAL:  # ended but not yet marked: send it alone
+        return None
     for get in _SHARED:
         if countOf(map(get, levels), get(first)) != count:
             return None
