@@ -159,12 +159,21 @@ def listener_ratio(kind: str, n: int, nested: bool, pairs: int) -> tuple[float, 
 # -- the hub's side ---------------------------------------------------------------------------
 
 
+def _entries(records: list[Any]) -> list[list[Any]]:
+    """``records`` cut as the Redis publisher cuts them (500 levels per entry)."""
+    try:
+        from progresstree._relay import chunks
+    except ImportError:  # a version whose records each carry one level
+        return [records[i : i + 500] for i in range(0, len(records), 500)]
+    return list(chunks(records, 500))
+
+
 def replica_apply_us(n: int, nested: bool, repeat: int = 3) -> tuple[float, float]:
     """``(µs per level to decode + apply, bytes per level)`` at a hub, Redis-sized entries.
 
     A job of ``n`` levels runs with a relay attached; its records are
     collected once, encoded as the Redis publisher does (entries of 500
-    records), then decoded (``_records.loads``) and applied by a fresh
+    levels), then decoded (``_records.loads``) and applied by a fresh
     ``Replica`` into a fresh hub store, the way the aggregator does.
     """
     store = ProgressEventStore()
@@ -173,8 +182,7 @@ def replica_apply_us(n: int, nested: bool, repeat: int = 3) -> tuple[float, floa
     run_job(store, n, nested)
     records = relay.collect()
     payloads = [
-        json.dumps(records[i : i + 500], separators=(",", ":"), allow_nan=False)
-        for i in range(0, len(records), 500)
+        json.dumps(part, separators=(",", ":"), allow_nan=False) for part in _entries(records)
     ]
     size = sum(len(p) for p in payloads)
     times = []
