@@ -6,7 +6,9 @@ decoded with a size and nesting cap (:func:`loads`) and checked whole
 (:func:`check_batch`) before the replica changes the store: every field has
 the type, range and length the store itself would accept, ids are strings,
 and numbers are finite and bounded. A batch with one bad record is refused
-as a whole, so nothing is ever half applied.
+as a whole, so nothing is ever half applied. A run record (``lr``, many
+finished levels in columns) is checked over its columns and expanded into
+ordinary level records here, so the replica only ever applies those.
 """
 
 from __future__ import annotations

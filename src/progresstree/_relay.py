@@ -370,7 +370,10 @@ class Relay:
             ends = list(map(_COMPLETED, levels))
             start = 0
             while start < len(levels):  # stretches of finished levels, split at open ones
-                stop = ends.index(None, start) if None in ends[start:] else len(levels)
+                try:
+                    stop = ends.index(None, start)  # the next open level
+                except ValueError:
+                    stop = len(levels)
                 for cut in range(start, stop, RUN_MAX):
                     end = min(cut + RUN_MAX, stop)
                     part = levels[cut:end]

@@ -86,6 +86,28 @@ def test_finished_leaves_travel_as_a_few_run_records() -> None:
     assert merged.get_overall_progress()["completed"] == 1_200
 
 
+def test_an_open_level_splits_a_run_and_goes_alone() -> None:
+    worker, hub = ProgressEventStore(), ProgressEventStore()
+    relay, replica = Relay(), Replica(hub)
+    worker.add_callback(relay)
+    with get_progress_context(worker).operation("job") as op:
+        for index in range(3):
+            with op.level("item", f"a{index}", "A"):
+                pass
+        with op.level("item", "open", "O") as still_open:
+            for index in range(3):
+                with op.level("item", f"b{index}", "B"):
+                    pass
+            records = _ship(relay, replica)
+            kinds = [(r[0], weight(r)) for r in records if r[0] != "op"]
+            assert kinds == [("lr", 3), ("lv", 1), ("lr", 3)]
+            still_open.update(current=1)
+        _ship(relay, replica)
+        merged = hub.get_operation(op.operation_id)
+        assert merged is not None
+        _same_tree(op.state, merged)
+
+
 LEAF = st.fixed_dictionaries(
     {
         "id": st.text(min_size=1, max_size=6),
