@@ -6,11 +6,14 @@ Rows at 1e3, 1e5 and 1e6 levels, flat (every level a root) and nested
 * per-level enter+exit, and its ratio to the 1e3 figure (target <= 1.3x);
 * job time with each listener attached (JSON lines, plain lines, the live
   tree, a relay as the process-pool and Redis publishers use it) over the
-  same job with none, as the median of paired ratios (target <= 1.3x);
+  same job with none, as the median of paired ratios (target <= 1.3x); the
+  relay's last collect and encode, which the job leaves to do, are timed
+  with the job (a job shorter than a tick would otherwise never pay them);
 * one live refresh and one JSON-lines flush on a tree of 1e5 flat levels
   (targets <= 10 ms and <= 1 ms);
 * memory and GC: bytes retained per finished level in a nested tree
-  (target <= 400 B) and the time of a full ``gc.collect()`` with them alive.
+  (target <= 400 B) and the time of a full ``gc.collect()`` with them alive;
+* at a hub: decoding and applying a relay's records, per level.
 
 Times are CPU seconds of the whole process (``time.process_time``: every
 thread, listeners' flusher and refresh threads included). With the GIL that
