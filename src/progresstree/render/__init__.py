@@ -28,7 +28,7 @@ from typing import TextIO, TypeVar
 from ..listeners import Listener
 from ..store import ProgressEventStore, get_progress_store
 from ._format import fmt_duration
-from .jsonl import JsonLinesListener, event_record, level_record
+from .jsonl import JsonLinesListener, event_record, folded_record, level_record
 from .live import LiveRenderer, live
 from .plain import PlainListener
 from .tree import TreeOptions, render_bar, render_state, render_states
@@ -39,6 +39,7 @@ __all__ = [
     "PlainListener",
     "TreeOptions",
     "event_record",
+    "folded_record",
     "fmt_duration",
     "json_lines",
     "level_record",

@@ -195,7 +195,13 @@ _Step = tuple[str, Any]
 
 
 class JsonLinesListener:
-    """A store listener writing one JSON object per line to ``stream``."""
+    """A store listener writing one JSON object per line to ``stream``.
+
+    ``level_events``: also write each level's start and end (``"scope":
+    "level"``). ``short_levels``: of the levels that started and completed
+    since the previous write, how many get their own lines (the others are
+    counted in one ``"scope": "levels"`` line); None writes every one.
+    """
 
     def __init__(
         self,

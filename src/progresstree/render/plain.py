@@ -44,7 +44,14 @@ def _folded(look: Look) -> str:
 
 
 class PlainListener:
-    """A store listener writing plain lines to ``stream`` (stdout by default)."""
+    """A store listener writing plain lines to ``stream`` (stdout by default).
+
+    ``max_depth``: deepest level whose begin and end get a line (failures
+    get theirs at any depth). ``progress_every``: seconds between progress
+    lines. ``short_levels``: of the levels that began and completed since
+    the previous write, how many get their lines (the others one count
+    line); None writes every one.
+    """
 
     def __init__(
         self,
