@@ -233,3 +233,30 @@ def test_written_lines_are_the_records() -> None:
 
     assert [strip(r) for r in written] == [strip(r) for r in expected]
     assert {r["scope"] for r in written} == {"operation", "level", "levels"}
+
+
+@pytest.mark.parametrize("kind", ["json", "plain"])
+def test_a_big_job_of_tiny_levels_gets_a_bounded_log_that_adds_up(kind: str) -> None:
+    """50,000 empty levels through the real (throttled) listener: few lines, every level counted."""
+    out = io.StringIO()
+    store = ProgressEventStore()
+    attach = progresstree.render.json_lines if kind == "json" else progresstree.render.plain
+    with attach(store, out, min_interval=0.01):
+        with get_progress_context(store).operation("op", "Op") as op:
+            level = op.level
+            for i in range(50_000):
+                with level("item", f"i{i}", f"item {i}"):
+                    pass
+    text = out.getvalue()
+    lines = text.splitlines()
+    assert len(lines) < 5_000  # one line per level would be 100,000
+    if kind == "json":
+        records = [json.loads(line) for line in lines]
+        listed = sum(r["scope"] == "level" and r["event"] == "completed" for r in records)
+        counted = sum(r["count"] for r in records if r["scope"] == "levels")
+        assert records[-1]["event"] == "completed" and records[-1]["scope"] == "operation"
+    else:
+        listed = text.count("  done item ")
+        counted = sum(int(n.replace(",", "")) for n in re.findall(r"\+ ([\d,]+) more", text))
+        assert "end Op: completed" in lines[-1]
+    assert listed + counted == 50_000
