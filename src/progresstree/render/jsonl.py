@@ -6,7 +6,8 @@ state's ``last_level_id`` (or the operation when there is none). Because
 throttling coalesces updates, a level may start and end between two of
 them; with ``level_events=True`` (the default) each level's start and end is
 also written as its own line, ``"scope": "level"``, so a consumer sees the
-lifecycle of every level (short ones counted past a bound, below). The schema is documented in ``docs/rendering.md``.
+lifecycle of every level (short ones counted past a bound, below). The
+schema is documented in ``docs/rendering.md``.
 
 Encoding a line costs several times an empty level, so of the levels that
 start and complete between two flushes only the first ``short_levels`` get
