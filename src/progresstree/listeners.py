@@ -81,12 +81,11 @@ class ThrottledSubscription(Subscription):
     """A listener that sees at most one ``updated`` per operation per interval.
 
     The worker's side of an ``updated`` event is one dict store: the newest
-    state is parked per operation and a flusher thread, one interval after
-    the first update, delivers what is parked, then sleeps for the interval.
-    So the newest state arrives within one interval, the worker never
-    formats or waits, and a quiet operation still gets its last update.
-    ``started`` and terminal events are delivered at once on the emitting
-    thread, after dropping what is parked.
+    state is parked per operation and a flusher thread delivers what is
+    parked, then sleeps for the interval. So the newest state arrives within
+    one interval, the worker never formats or waits, and a quiet operation
+    still gets its last update. ``started`` and terminal events are delivered
+    at once on the emitting thread, after dropping what is parked.
     """
 
     __slots__ = ("_closed", "_thread", "_thread_lock", "_wake", "armed", "interval", "pending")
@@ -137,10 +136,6 @@ class ThrottledSubscription(Subscription):
                         return
                 continue
             self._wake.clear()
-            # The first delivery waits one interval too: what arrives in it
-            # is delivered once, and an operation shorter than the interval
-            # is delivered by its terminal event alone.
-            time.sleep(self.interval)
             while not self._closed:
                 if pending:
                     self._deliver_pending()
