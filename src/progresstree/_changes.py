@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._tally import levels_after
+from .models import ProgressStatus
 
 if TYPE_CHECKING:
     from .models import ProgressLevel, ProgressState
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["ChangeCursor", "Changes", "default_fingerprint"]
 
 Fingerprint = Callable[["ProgressLevel"], Any]
+_COMPLETED = ProgressStatus.COMPLETED
 
 
 def default_fingerprint(level: ProgressLevel) -> tuple[Any, ...]:
@@ -43,20 +45,24 @@ class Changes:
     ``new``: levels inserted since the previous poll (some may have ended
     already: check ``is_finished``). ``changed``: levels reported before,
     still open, whose fingerprint differs. ``ended``: levels reported open
-    before and finished now.
+    before and finished now. ``opened``: the new levels this poll saw open
+    (a later poll reports their end, even if they have ended meanwhile: a
+    reader must not also treat them as finished now, or it counts them twice).
     """
 
-    __slots__ = ("changed", "ended", "new")
+    __slots__ = ("changed", "ended", "new", "opened")
 
     def __init__(
         self,
         new: list[ProgressLevel],
         changed: list[ProgressLevel],
         ended: list[ProgressLevel],
+        opened: list[ProgressLevel] | None = None,
     ) -> None:
         self.new = new
         self.changed = changed
         self.ended = ended
+        self.opened = [] if opened is None else opened
 
     def __bool__(self) -> bool:
         return bool(self.new or self.changed or self.ended)
@@ -102,8 +108,12 @@ class ChangeCursor:
                 watched[level_id] = (level, now)
                 changed.append(level)
         self._seen, new = levels_after(state.levels, self._seen)
-        for level in new:
-            # A completed status is written after the end time: no property call for it.
-            if level.status != "completed" and not level.is_finished:
+        # A completed status is written after the end time, so a completed
+        # level is finished; the usual poll finds only those, and a
+        # comprehension passes over them cheaper than a loop body.
+        opened: list[ProgressLevel] = []
+        for level in [level for level in new if level.status is not _COMPLETED]:
+            if not level.is_finished:
                 watched[level.level_id] = (level, fingerprint(level))
-        return Changes(new, changed, ended)
+                opened.append(level)
+        return Changes(new, changed, ended, opened)

@@ -260,3 +260,38 @@ def test_a_big_job_of_tiny_levels_gets_a_bounded_log_that_adds_up(kind: str) -> 
         counted = sum(int(n.replace(",", "")) for n in re.findall(r"\+ ([\d,]+) more", text))
         assert "end Op: completed" in lines[-1]
     assert listed + counted == 50_000
+
+
+@pytest.mark.parametrize("short_levels", [0, 10])
+def test_a_level_that_ends_during_a_flush_is_written_once(
+    monkeypatch: pytest.MonkeyPatch, short_levels: int
+) -> None:
+    """Seen running by the flush's read of the tree, ended before the flush is
+    done (the worker runs on): its end is written by the next flush, and it
+    is neither counted nor written as ended by this one."""
+    from progresstree._changes import ChangeCursor
+
+    store = ProgressEventStore()
+    listener = JsonLinesListener(io.StringIO(), short_levels=short_levels)
+    original = ChangeCursor.poll
+    ending: list[Any] = []
+
+    def poll_while_the_worker_runs(self: ChangeCursor, state: Any) -> Any:
+        found = original(self, state)
+        while ending:
+            ending.pop().__exit__(None, None, None)
+        return found
+
+    monkeypatch.setattr(ChangeCursor, "poll", poll_while_the_worker_runs)
+    records: list[dict[str, Any]] = []
+    with get_progress_context(store).operation("op", "Op") as op:
+        records += listener.records("started", op.state)
+        level = op.level("item", "x", "X")
+        level.__enter__()
+        ending.append(level)
+        records += listener.records("updated", op.state)
+    records += listener.records("completed", op.state)
+    mine = [r for r in records if r["scope"] == "level" and r["level_id"] == "x"]
+    counted = sum(r["count"] for r in records if r["scope"] == "levels")
+    assert [r["event"] for r in mine] == ["started", "completed"]
+    assert counted == 0
