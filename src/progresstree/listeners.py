@@ -111,16 +111,30 @@ class ThrottledSubscription(Subscription):
             self.pending.pop(state.operation_id, None)
             _call(self.callback, event, state)
 
+    def start(self) -> None:
+        """Start the flusher thread now, when the listener is attached.
+
+        Starting a thread costs about as much as a job of a hundred levels;
+        paid at attach time, it is not paid by the first operation's work
+        (the way a live display starts its refresh thread when it opens).
+        An idle flusher exits after a while and the next update restarts it.
+        """
+        with self._thread_lock:
+            self._ensure_thread()
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None and not self._closed:
+            thread = threading.Thread(
+                target=self._flush_loop, name="progresstree-throttle", daemon=True
+            )
+            self._thread = thread
+            thread.start()
+
     def arm(self) -> None:
         # Only on the idle -> busy transition, so the lock costs nothing per update.
         with self._thread_lock:
             self.armed = True
-            if self._thread is None:
-                thread = threading.Thread(
-                    target=self._flush_loop, name="progresstree-throttle", daemon=True
-                )
-                self._thread = thread
-                thread.start()
+            self._ensure_thread()
         self._wake.set()
 
     def _flush_loop(self) -> None:
@@ -186,5 +200,7 @@ def subscribe(callback: Listener, min_interval: float) -> Subscription:
     if isinstance(parked, dict):
         return ParkedSubscription(callback, parked)
     if min_interval > 0:
-        return ThrottledSubscription(callback, min_interval)
+        sub = ThrottledSubscription(callback, min_interval)
+        sub.start()
+        return sub
     return Subscription(callback)
