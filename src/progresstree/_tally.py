@@ -22,7 +22,6 @@ import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
 from itertools import islice
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,7 +31,6 @@ __all__ = ["ChildView", "Tally", "levels_after"]
 
 _RECENT = 16  # finished levels remembered per parent (for the bounded tree)
 _OPEN = frozenset({"running", "pending"})
-_status = attrgetter("status")
 
 
 def levels_after(children: Mapping[str, ProgressLevel], seen: int) -> tuple[int, list[Any]]:
@@ -115,8 +113,9 @@ class Tally:
         still: list[ProgressLevel] = []
         done: list[ProgressLevel] = []
         failed: list[ProgressLevel] = []
-        if not node.open and list(map(_status, new)).count("completed") == len(new):
-            done = list(new)  # the common case, counted without a Python loop
+        statuses: list[Any] = [kid.status for kid in new]  # cheaper than map(attrgetter)
+        if not node.open and statuses.count("completed") == len(new):
+            done = list(new)  # the common case, counted without a loop body
         else:
             for group in (node.open, new):
                 for kid in group:

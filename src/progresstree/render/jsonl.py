@@ -24,6 +24,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from .._clock import to_wall
 from .._json import json_safe
 from ..models import ProgressLevel, ProgressState
 from ._transitions import TransitionTracker, check_short_levels
@@ -33,8 +34,20 @@ __all__ = ["JsonLinesListener", "event_record", "folded_record", "level_record"]
 _TERMINAL = frozenset({"completed", "failed", "cancelled"})
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+_UTC = timezone.utc
+_OFFSET = to_wall(0.0)  # epoch seconds minus this process's monotonic reading
+
+
+def _iso(reading: float | None) -> str | None:
+    """A monotonic reading as ISO 8601 UTC, as ``started_at.isoformat()`` gives it.
+
+    Formatted straight from the reading: a level line writes two of them,
+    and the ``started_at`` property (a function-level import, a call) cost
+    as much again as the formatting.
+    """
+    if reading is None:
+        return None
+    return datetime.fromtimestamp(reading + _OFFSET, _UTC).isoformat()
 
 
 def _base(
@@ -75,8 +88,8 @@ def _level_fields(state: ProgressState, level: ProgressLevel) -> dict[str, Any]:
         "percentage": state.level_percentage(level),
         "message": level.message,
         "error": level.error,
-        "started_at": _iso(level.started_at),
-        "completed_at": _iso(level.completed_at),
+        "started_at": _iso(level.started_monotonic),
+        "completed_at": _iso(level.completed_monotonic),
         "elapsed_seconds": level.get_elapsed_seconds(),
     }
 
@@ -108,8 +121,8 @@ def event_record(
             "percentage": overall["percentage"],
             "message": state.message,
             "error": state.error,
-            "started_at": _iso(state.started_at),
-            "completed_at": _iso(state.completed_at),
+            "started_at": _iso(state.started_monotonic),
+            "completed_at": _iso(state.completed_monotonic),
             "elapsed_seconds": state.get_elapsed_seconds(),
         }
     )
