@@ -226,6 +226,28 @@ def test_idle_flusher_thread_exits_and_restarts(
         assert currents[-1] == 2, "updates after an idle exit were not delivered"
 
 
+def _flushers() -> int:
+    return sum(t.name == "progresstree-throttle" and t.is_alive() for t in threading.enumerate())
+
+
+def test_flusher_starts_when_attached_and_stops_when_removed(store: ProgressEventStore) -> None:
+    """The thread is started with the listener, so no operation's work pays for it."""
+    before = _flushers()
+
+    def listener(event: str, state: ProgressState) -> None:
+        pass
+
+    store.add_callback(listener, min_interval=0.05)
+    assert _flushers() == before + 1
+    store.remove_callback(listener)
+    deadline = time.monotonic() + 2
+    while _flushers() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _flushers() == before, "a removed listener's flusher kept running"
+    store.add_callback(listener)  # unthrottled: no thread at all
+    assert _flushers() == before
+
+
 @pytest.mark.parametrize("others", ["none", "direct", "throttled"])
 def test_levels_reach_a_throttled_listener_alone_or_among_others(
     store: ProgressEventStore, progress: ProgressContext, others: str
