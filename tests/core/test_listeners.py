@@ -200,11 +200,7 @@ def test_idle_flusher_thread_exits_and_restarts(
 
     monkeypatch.setattr(progresstree.listeners, "_IDLE_EXIT_SECONDS", 0.05)
 
-    def flushers() -> int:
-        return sum(
-            t.name == "progresstree-throttle" and t.is_alive() for t in threading.enumerate()
-        )
-
+    flushers = _flushers
     before = flushers()
     currents: list[int] = []
 
