@@ -13,7 +13,10 @@ Rows at 1e3, 1e5 and 1e6 levels, flat (every level a root) and nested
   (targets <= 10 ms and <= 1 ms);
 * memory and GC: bytes retained per finished level in a nested tree
   (target <= 400 B) and the time of a full ``gc.collect()`` with them alive;
-* at a hub: decoding and applying a relay's records, per level.
+* at a hub: decoding and applying a relay's records, per level;
+* the floor under the first row: a bare loop (no library) that keeps every
+  record it makes in a dict by id, as any store that keeps finished levels
+  as objects must, and the same loop keeping only ids and times in lists.
 
 Times are CPU seconds of the whole process (``time.process_time``: every
 thread, listeners' flusher and refresh threads included). With the GIL that
@@ -288,6 +291,92 @@ def memory_and_gc(n: int) -> tuple[float, float, float]:
     return (after - before) / n, during_ms, after_ms
 
 
+# -- the floor: what keeping a level costs any Python store ---------------------------------
+
+
+class _Kept:
+    """A bare record with as many fields as a level: the least a kept level can be."""
+
+    __slots__ = (
+        "children",
+        "completed",
+        "current",
+        "details",
+        "error",
+        "id",
+        "message",
+        "metadata",
+        "name",
+        "parent",
+        "started",
+        "status",
+        "total",
+        "type",
+    )
+
+    def __init__(self, level_id: str, name: str) -> None:
+        self.id = level_id
+        self.name = name
+        self.type = "item"
+        self.parent = self.children = self.message = self.error = None
+        self.details = self.metadata = self.completed = None
+        self.status = "running"
+        self.current = self.total = 0
+        self.started = time.perf_counter()
+
+
+def _floor_job(n: int, columns: bool) -> float:
+    """CPU seconds per level of a bare loop that makes, ends and keeps ``n`` records.
+
+    ``columns=False`` keeps each record in a dict by id, as a store keeps its
+    levels; ``columns=True`` drops the record when it ends and keeps only
+    its id and times in lists (objects the collector does not track).
+    """
+    kept: dict[str, _Kept] = {}
+    ids: list[str] = []
+    starts: list[float] = []
+    ends: list[float] = []
+    start = time.process_time()
+    for i in range(n):
+        level_id = f"item-{i}"
+        record = _Kept(level_id, level_id)
+        record.completed = time.perf_counter()
+        record.status = "completed"
+        if columns:
+            ids.append(record.id)
+            starts.append(record.started)
+            ends.append(record.completed)
+        else:
+            kept[level_id] = record
+    return (time.process_time() - start) / n
+
+
+def floor_growth(n: int, columns: bool, collector: bool) -> str:
+    """The bare loop's time per record at ``n`` over the same at 1e3 (paired, median).
+
+    With the growth in µs per record: a level costs more than a bare record,
+    so the growth a kept record adds is what compares with the level's budget.
+    """
+    ratios = []
+    growths = []
+    enabled = gc.isenabled()
+    try:
+        if not collector:
+            gc.disable()
+        for _ in range(3):
+            gc.collect()
+            anchor = statistics.median(_floor_job(1_000, columns) for _ in range(51))
+            gc.collect()
+            figure = _floor_job(n, columns)
+            ratios.append(figure / anchor)
+            growths.append((figure - anchor) * 1e6)
+    finally:
+        if enabled:
+            gc.enable()
+    gc.collect()
+    return f"{statistics.median(ratios):.2f}x (+{statistics.median(growths):.2f} µs)"
+
+
 # -- table ----------------------------------------------------------------------------------
 
 
@@ -352,6 +441,13 @@ def main() -> None:
     print(f"| one live refresh, 1e5 flat levels | {live:.2f} ms | target <= 10 ms |")
     print(f"| one JSON-lines flush, 1e5 flat levels | {flush:.3f} ms | target <= 1 ms |")
     biggest = max(sizes)
+    if biggest > 1_000:
+        print(
+            f"| floor: a bare loop keeping {biggest:,} records in a dict, per record vs 1e3 "
+            f"| {floor_growth(biggest, False, True)} "
+            f"| collector off: {floor_growth(biggest, False, False)} "
+            f"| keeping ids and times in lists: {floor_growth(biggest, True, True)} |"
+        )
     per_level, during_ms, after_ms = memory_and_gc(biggest)
     print(
         f"| memory per finished nested level ({biggest:,}) | {per_level:.0f} B | target <= 400 B |"
