@@ -22,8 +22,10 @@ Callbacks run outside the store's lock, so they may call any store API.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -60,11 +62,16 @@ def _call(callback: Listener, event: str, state: ProgressState) -> None:
 class Subscription:
     """A listener that receives every event as it happens."""
 
-    __slots__ = ("_lock", "callback")
+    __slots__ = ("__weakref__", "_lock", "callback")
 
     def __init__(self, callback: Listener) -> None:
         self.callback = callback
         # Re-entrant: a callback may itself update the store.
+        self._lock = threading.RLock()
+        _LIVE.add(self)
+
+    def after_fork(self) -> None:
+        """In a forked child: locks another thread of the parent held stay held."""
         self._lock = threading.RLock()
 
     def __call__(self, event: str, state: ProgressState) -> None:
@@ -137,6 +144,19 @@ class ThrottledSubscription(Subscription):
             self._ensure_thread()
         self._wake.set()
 
+    def after_fork(self) -> None:
+        # The parent's flusher thread does not exist in the child: without a
+        # reset, ``_thread`` (and ``armed``, if it was busy) would keep the
+        # child from ever starting one, and quiet updates would never arrive.
+        # What was parked belongs to the parent's operations: the parent
+        # delivers it.
+        super().after_fork()
+        self._thread_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread = None
+        self.pending.clear()
+        self.armed = False
+
     def _flush_loop(self) -> None:
         pending = self.pending
         while not self._closed:
@@ -192,6 +212,22 @@ class ParkedSubscription(ThrottledSubscription):
 
     def arm(self) -> None:
         return None
+
+    def after_fork(self) -> None:
+        # The parked dict is the listener's own (it collects it); it never arms.
+        Subscription.after_fork(self)
+
+
+_LIVE: weakref.WeakSet[Subscription] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for sub in list(_LIVE):
+        sub.after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def subscribe(callback: Listener, min_interval: float) -> Subscription:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -268,3 +271,36 @@ def test_levels_reach_a_throttled_listener_alone_or_among_others(
     if others == "direct":
         assert [e.event_type for e in extra.events].count("updated") >= 2
     assert throttled.types()[-1] == "completed"
+
+
+_FORKED_STORE = ProgressEventStore()
+_FORKED_EVENTS: list[str] = []
+
+
+def _quiet_job_in_child(queue: Any) -> None:
+    progress = ProgressContext(_FORKED_STORE)
+    with progress.operation("child") as op, op.song("s", "S") as song:
+        song.increment()
+        deadline = time.monotonic() + 3
+        while "updated" not in _FORKED_EVENTS[1:] and time.monotonic() < deadline:
+            time.sleep(0.01)
+    queue.put(list(_FORKED_EVENTS))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_gets_its_own_flusher() -> None:
+    """A store with a throttled listener, inherited by a forked process (a
+    fork-based pool): the child's quiet update still arrives."""
+    _FORKED_STORE.add_callback(lambda e, s: _FORKED_EVENTS.append(str(e)), min_interval=0.02)
+    with ProgressContext(_FORKED_STORE).operation("parent") as op, op.song("s", "S") as song:
+        song.increment()  # the parent's flusher is busy or sleeping at the fork
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    _FORKED_EVENTS.clear()
+    child = context.Process(target=_quiet_job_in_child, args=(queue,))
+    child.start()
+    try:
+        seen = queue.get(timeout=10)
+    finally:
+        child.join(10)
+    assert seen[0] == "started" and "updated" in seen
