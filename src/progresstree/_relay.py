@@ -40,7 +40,7 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 from itertools import groupby
-from operator import attrgetter, countOf
+from operator import attrgetter
 from typing import Any
 
 from . import _clock
@@ -103,79 +103,80 @@ def level_record(level: ProgressLevel) -> list[Any]:
 
 RUN_MAX = 500  # levels in one run record: about what one stream entry holds
 _RUN_CHARS = 1 << 16  # characters of ids and names in one run record
-# Each getter reads one attribute in C; ``_started`` and ``_completed`` are
-# the levels' raw monotonic readings (what ``started_monotonic`` returns,
-# without a property call per level).
 _PARENT = attrgetter("parent_id")
-_ID = attrgetter("level_id")
-_NAME = attrgetter("name")
-_STARTED = attrgetter("_started")
-_COMPLETED = attrgetter("_completed")
-_ERROR = attrgetter("error")
-_SHARED = tuple(map(attrgetter, ("level_type", "status", "message")))
-_NUMBERS = tuple(map(attrgetter, ("current", "total")))
-# Sent as None when empty (see ``level_record``): any() is the exact test.
-_EMPTY = tuple(map(attrgetter, ("error_details", "_metadata")))
+_b64encode = base64.b64encode
+_pack = struct.pack
 
 
-def _pack(readings: list[Any]) -> str | None:
-    """Monotonic readings as base64 of little-endian doubles (None if one is missing)."""
-    try:
-        packed = struct.pack(f"<{len(readings)}d", *readings)
-    except struct.error:  # a level ended without having started
-        return None
-    return base64.b64encode(packed).decode("ascii")
+def _uniform(levels: list[ProgressLevel]) -> bool:
+    """True when ``levels`` agree in every field a run sends once, with no error or metadata.
 
-
-def _same_number(get: Callable[[Any], Any], levels: list[ProgressLevel]) -> bool:
-    """True when ``get`` reads an equal number of the same type on every level."""
-    column = list(map(get, levels))
-    value = column[0]
-    if column.count(value) != len(column):
-        return False
-    # ``0 == 0.0``: an int column must hold no float (their sum would be a
-    # float), a float column no int, or a number would arrive as the other type.
-    if isinstance(value, int):
-        return isinstance(sum(column), int)
-    return countOf(map(type, column), type(value)) == len(column)
+    One loop that reads several attributes of each level: the interpreter
+    specialises each ``level.field`` read of a slot, so a field costs a few
+    ns here, about half of what one ``map(attrgetter(...))`` pass costs per
+    level (its C-level call per level is the expensive part). The checks
+    are exact: equal values of one type (``0`` and ``0.0`` differ, since
+    they arrive as different JSON numbers), and error details and metadata
+    empty (sent as None when empty, see ``level_record``).
+    """
+    first = levels[0]
+    status = first.status
+    level_type = first.level_type
+    message = first.message
+    current = first.current
+    total = first.total
+    current_type = type(current)
+    total_type = type(total)
+    for level in levels:
+        if (
+            level.status is not status
+            or level.level_type != level_type
+            or level.message != message
+            or level.error is not None
+            or level.error_details
+            or level._metadata  # noqa: SLF001  # what ``metadata_of`` reads
+            or level.current != current
+            or level.total != total
+            or type(level.current) is not current_type
+            or type(level.total) is not total_type
+        ):
+            return False
+    return True
 
 
 def run_record(
-    op_id: str, instance: int, levels: list[ProgressLevel], ends: list[float] | None = None
+    op_id: str, instance: int, levels: list[ProgressLevel], ends: list[float | None] | None = None
 ) -> Entry | None:
     """One ``lr`` record for ``levels`` (finished, one parent), or None.
 
     None when they differ in a field other than id, name and times, carry an
     error or metadata, or do not fit one record: they then go one ``lv``
-    record each. Every check is one pass over the levels in C, so a run
-    costs a few attribute reads per level. ``ends``: their end readings,
+    record each. The columns are read by comprehensions, whose slot reads
+    are specialised by the interpreter (see :func:`_uniform`); joining and
+    packing them are single C-level steps. ``ends``: their end readings,
     when the caller has them already.
     """
     count = len(levels)
     first = levels[0]
-    if first.status._value_ not in _TERMINAL:  # ended but not yet marked: send it alone
-        return None
-    for get in _SHARED:
-        if countOf(map(get, levels), get(first)) != count:
-            return None
-    if countOf(map(_ERROR, levels), None) != count:
-        return None
-    for get in _EMPTY:
-        if any(map(get, levels)):
-            return None
-    if not (_same_number(_NUMBERS[0], levels) and _same_number(_NUMBERS[1], levels)):
-        return None
-    ids = "\n".join(map(_ID, levels))
-    names = "\n".join(map(_NAME, levels))
+    status = first.status
+    if status._value_ not in _TERMINAL or not _uniform(levels):
+        return None  # an ended level not yet marked goes alone; so do differing ones
+    ids = "\n".join([level.level_id for level in levels])
+    names = "\n".join([level.name for level in levels])
     if (
         len(ids) + len(names) > _RUN_CHARS
         or ids.count("\n") != count - 1
         or names.count("\n") != count - 1
     ):
         return None  # too large, or a newline inside an id or a name
-    starts = _pack(list(map(_STARTED, levels)))
-    finished = _pack(list(map(_COMPLETED, levels)) if ends is None else ends)
-    if starts is None or finished is None:
+    if ends is None:
+        ends = [level._completed for level in levels]  # noqa: SLF001
+    form = f"<{count}d"  # little-endian doubles
+    try:
+        # ``_started``: the raw reading ``started_monotonic`` returns, without its call.
+        starts = _pack(form, *[level._started for level in levels])  # noqa: SLF001
+        finished = _pack(form, *ends)
+    except struct.error:  # a level ended without having started
         return None
     return [
         "lr",
@@ -183,15 +184,15 @@ def run_record(
         instance,
         first.parent_id,
         first.level_type,
-        first.status._value_,
+        status._value_,
         first.current,
         first.total,
         first.message,
         _OFFSET,
         ids,
         names,
-        starts,
-        finished,
+        _b64encode(starts).decode("ascii"),
+        _b64encode(finished).decode("ascii"),
     ]
 
 
@@ -360,39 +361,67 @@ class Relay:
         new = found.new
         if proxies:
             new = [level for level in new if level.level_id not in proxies]
-        # Runs of levels under one parent: finished ones go as one ``lr``
-        # record per run (the usual case for a job of many small levels).
-        for _, group in groupby(new, _PARENT):
-            levels = list(group)
-            if len(levels) == 1:
-                self._each(op_id, instance, cursor, levels, out)
-                continue
-            ends = list(map(_COMPLETED, levels))
-            start = 0
-            while start < len(levels):  # stretches of finished levels, split at open ones
-                try:
-                    stop = ends.index(None, start)  # the next open level
-                except ValueError:
-                    stop = len(levels)
-                for cut in range(start, stop, RUN_MAX):
-                    end = min(cut + RUN_MAX, stop)
-                    part = levels[cut:end]
-                    run = (
-                        run_record(op_id, instance, part, ends[cut:end]) if len(part) > 1 else None
-                    )
-                    if run is not None:
-                        out.append(run)
-                    else:
-                        self._each(op_id, instance, cursor, part, out)
-                if stop < len(levels):
-                    self._each(op_id, instance, cursor, levels[stop : stop + 1], out)
-                start = stop + 1
+        if new:
+            self._new(op_id, instance, cursor, new, out)
         if terminal:
             out.append(header)
             del self._tracks[op_id]
             self._ended[op_id] = state
             if len(self._ended) > _ENDED_KEPT:
                 del self._ended[next(iter(self._ended))]
+
+    def _new(
+        self,
+        op_id: str,
+        instance: int,
+        cursor: ChangeCursor,
+        new: list[ProgressLevel],
+        out: list[Entry],
+    ) -> None:
+        """Records of the levels new since the last look, in their order.
+
+        Runs of levels under one parent: finished ones go as one ``lr``
+        record per run (the usual case for a job of many small levels).
+        """
+        parent = new[0].parent_id
+        if new[-1].parent_id == parent and [level.parent_id for level in new].count(parent) == len(
+            new
+        ):
+            groups: Iterator[list[ProgressLevel]] = iter((new,))  # one parent: no grouping
+        else:
+            groups = (list(group) for _, group in groupby(new, _PARENT))
+        each = self._each
+        for levels in groups:
+            if len(levels) == 1:
+                each(op_id, instance, cursor, levels, out)
+                continue
+            ends = [level._completed for level in levels]  # noqa: SLF001
+            start = 0
+            size = len(levels)
+            some_open = None in ends  # one C-level scan; ``index`` would raise per run
+            while start < size:  # stretches of finished levels, split at open ones
+                stop = size
+                if some_open:
+                    try:
+                        stop = ends.index(None, start)  # the next open level
+                    except ValueError:
+                        some_open = False
+                for cut in range(start, stop, RUN_MAX):
+                    end = min(cut + RUN_MAX, stop)
+                    if end - cut == 1:
+                        each(op_id, instance, cursor, levels[cut:end], out)
+                        continue
+                    if cut == 0 and end == size:
+                        run = run_record(op_id, instance, levels, ends)
+                    else:
+                        run = run_record(op_id, instance, levels[cut:end], ends[cut:end])
+                    if run is not None:
+                        out.append(run)
+                    else:
+                        each(op_id, instance, cursor, levels[cut:end], out)
+                if stop < size:
+                    each(op_id, instance, cursor, levels[stop : stop + 1], out)
+                start = stop + 1
 
     @staticmethod
     def _each(
