@@ -108,6 +108,162 @@ def test_an_open_level_splits_a_run_and_goes_alone() -> None:
         _same_tree(op.state, merged)
 
 
+def _set(field: str, value: Any) -> Any:
+    """A change made to one finished level through its public attributes."""
+
+    def change(state: ProgressState, level_id: str) -> None:
+        setattr(state.levels[level_id], field, value)
+
+    return change
+
+
+def _handle(call: str, *args: Any, **kwargs: Any) -> Any:
+    """A change made through the level's handle while it is open."""
+
+    def change(handle: Any) -> None:
+        getattr(handle, call)(*args, **kwargs)
+
+    return change
+
+
+# One level of a run differs in one way: the run must go as single records,
+# and the hub's tree must still equal the source tree field by field.
+ODD_LEVELS: dict[str, tuple[Any, Any]] = {
+    "message": (_handle("update", message="m"), None),
+    "current-float": (_handle("update", current=0.0), None),
+    "current-value": (_handle("update", current=1), None),
+    "total-value": (_handle("update", total=3), None),
+    "total-float": (_handle("update", total=2.0), None),
+    "failed": (_handle("fail", "broke"), None),
+    "cancelled": (_handle("cancel"), None),
+    "error-on-completed": (None, _set("error", "")),
+    "error-details": (None, _set("error_details", {"k": 1})),
+    "metadata": (None, lambda state, level_id: state.levels[level_id].metadata.update(k=1)),
+    "type": (None, _set("level_type", "other")),
+}
+
+
+@pytest.mark.parametrize("position", [0, 2, 4])
+@pytest.mark.parametrize("case", sorted(ODD_LEVELS))
+def test_a_run_with_one_differing_level_goes_as_single_records(case: str, position: int) -> None:
+    during, after = ODD_LEVELS[case]
+    worker, hub = ProgressEventStore(), ProgressEventStore()
+    relay, replica = Relay(), Replica(hub)
+    worker.add_callback(relay)
+    with get_progress_context(worker).operation("job") as op:
+        for index in range(5):
+            with op.level("item", f"i{index}", f"I {index}", 2) as handle:
+                if index == position and during is not None:
+                    during(handle)
+        if after is not None:
+            after(op.state, f"i{position}")
+        records = _ship(relay, replica)
+        assert not [r for r in records if r[0] == "lr"]
+        assert [r[2][0] for r in records if r[0] == "lv"] == [f"i{i}" for i in range(5)]
+        merged = hub.get_operation(op.operation_id)
+        assert merged is not None
+        _same_tree(op.state, merged)
+        # The rest of the levels still travel as runs once they agree again.
+        for index in range(5, 10):
+            with op.level("item", f"i{index}", f"I {index}", 2):
+                pass
+        assert [weight(r) for r in _ship(relay, replica) if r[0] == "lr"] == [5]
+        _same_tree(op.state, merged)
+
+
+def test_total_of_another_number_type_splits_nothing_silently() -> None:
+    """``2`` and ``2.0`` are equal but arrive as different JSON numbers."""
+    worker, hub = ProgressEventStore(), ProgressEventStore()
+    relay, replica = Relay(), Replica(hub)
+    worker.add_callback(relay)
+    with get_progress_context(worker).operation("job") as op:
+        for index in range(4):
+            with op.level("item", f"i{index}", "I", 2.0 if index == 3 else 2):
+                pass
+        records = _ship(relay, replica)
+        assert not [r for r in records if r[0] == "lr"]
+        merged = hub.get_operation(op.operation_id)
+        assert merged is not None
+        _same_tree(op.state, merged)
+        assert type(merged.levels["i3"].total) is float
+
+
+@pytest.mark.parametrize("case", ["newline-in-id", "newline-in-name", "too-large"])
+def test_runs_that_cannot_be_columns_go_as_single_records(case: str) -> None:
+    worker, hub = ProgressEventStore(), ProgressEventStore()
+    relay, replica = Relay(), Replica(hub)
+    worker.add_callback(relay)
+    with get_progress_context(worker).operation("job") as op:
+        for index in range(100):
+            level_id, name = f"i{index}", "I"
+            if case == "newline-in-id" and index == 50:
+                level_id = "i\n50"
+            elif case == "newline-in-name" and index == 50:
+                name = "I\n"
+            elif case == "too-large":  # 100 ids of 1,000 characters: more than one record holds
+                level_id = f"{index:04d}" + "x" * (MAX_ID - 30)
+            with op.level("item", level_id, name):
+                pass
+        records = _ship(relay, replica)
+        assert not [r for r in records if r[0] == "lr"]
+        assert len(records) == 1 + 100
+        merged = hub.get_operation(op.operation_id)
+        assert merged is not None
+        _same_tree(op.state, merged)
+
+
+def test_a_relayed_level_without_a_start_is_sent_alone_by_the_next_relay() -> None:
+    """A hub that relays again: a level it received ended without a start."""
+    hub, far = ProgressEventStore(), ProgressEventStore()
+    relay, replica, far_replica = Relay(), Replica(hub), Replica(far)
+    hub.add_callback(relay)
+    batch = [
+        ["op", "job_1", "job", "Job", "running", T0, None, None, None, 0, 0, None, None, False, 1]
+    ]
+    for index in range(4):
+        started = None if index == 2 else T0 + index
+        record = [f"i{index}", "item", "I", "completed", 0, 0, None, started, T0 + 9]
+        batch.append(["lv", "job_1", [*record, None, None, None, None], 1])
+    assert replica.apply("w", batch) is None
+    records = relay.collect()
+    assert not [r for r in records if r[0] == "lr"]
+    assert far_replica.apply(relay.source, loads(json.dumps(records))) is None
+    merged, source = far.get_operation("job_1"), hub.get_operation("job_1")
+    assert merged is not None and source is not None
+    _same_tree(source, merged)
+    assert merged.levels["i2"].started_monotonic is None
+
+
+def test_interleaved_parents_keep_their_order() -> None:
+    """New levels under two parents, the first and last under the same one."""
+    worker, hub = ProgressEventStore(), ProgressEventStore()
+    relay, replica = Relay(), Replica(hub)
+    worker.add_callback(relay)
+    with get_progress_context(worker).operation("job") as op:
+        with op.song("s", "S") as song:
+            for index in range(3):
+                with op.level("item", f"r{index}", "R"):
+                    pass
+            for index in range(3):
+                with song.action(f"a{index}", "A"):
+                    pass
+        for index in range(3, 6):
+            with op.level("item", f"r{index}", "R"):
+                pass
+        records = _ship(relay, replica)
+        kinds = [(r[0], r[3] if r[0] == "lr" else r[2][0]) for r in records if r[0] != "op"]
+        # The song and the first root leaves differ in type: single records.
+        assert kinds == [
+            ("lv", "s"),
+            *[("lv", f"r{i}") for i in range(3)],
+            ("lr", "s"),
+            ("lr", None),
+        ]
+        merged = hub.get_operation(op.operation_id)
+        assert merged is not None
+        _same_tree(op.state, merged)
+
+
 LEAF = st.fixed_dictionaries(
     {
         "id": st.text(min_size=1, max_size=6),
