@@ -108,17 +108,49 @@ _b64encode = base64.b64encode
 _pack = struct.pack
 
 
+def _identical(levels: list[ProgressLevel]) -> bool:
+    """True when ``levels`` share the first one's field objects, with no error or metadata.
+
+    The usual run: a loop passes the same type string to every level, small
+    counts are cached ints, untouched fields the same None. Identity implies
+    equal values of one type, so this proves a run; when it fails (equal
+    values in distinct objects), :func:`_uniform` decides.
+
+    One loop reads several attributes of each level: the interpreter
+    specialises each ``level.field`` read of a slot, so a field costs a few
+    ns here, a fraction of what a ``map(attrgetter(...))`` pass costs per
+    level (its C-level call per level is the expensive part).
+    """
+    first = levels[0]
+    status = first.status
+    level_type = first.level_type
+    message = first.message
+    current = first.current
+    total = first.total
+    for level in levels:
+        if (
+            level.status is not status
+            or level.level_type is not level_type
+            or level.message is not message
+            or level.error is not None
+            or level.error_details
+            or level._metadata  # noqa: SLF001  # what ``metadata_of`` reads
+            or level.current is not current
+            or level.total is not total
+        ):
+            return False
+    return True
+
+
 def _uniform(levels: list[ProgressLevel]) -> bool:
     """True when ``levels`` agree in every field a run sends once, with no error or metadata.
 
-    One loop that reads several attributes of each level: the interpreter
-    specialises each ``level.field`` read of a slot, so a field costs a few
-    ns here, about half of what one ``map(attrgetter(...))`` pass costs per
-    level (its C-level call per level is the expensive part). The checks
-    are exact: equal values of one type (``0`` and ``0.0`` differ, since
-    they arrive as different JSON numbers), and error details and metadata
-    empty (sent as None when empty, see ``level_record``).
+    Exact: equal values of one type (``0`` and ``0.0`` differ, since they
+    arrive as different JSON numbers), error details and metadata empty
+    (sent as None when empty, see ``level_record``).
     """
+    if _identical(levels):
+        return True
     first = levels[0]
     status = first.status
     level_type = first.level_type
@@ -134,7 +166,7 @@ def _uniform(levels: list[ProgressLevel]) -> bool:
             or level.message != message
             or level.error is not None
             or level.error_details
-            or level._metadata  # noqa: SLF001  # what ``metadata_of`` reads
+            or level._metadata  # noqa: SLF001
             or level.current != current
             or level.total != total
             or type(level.current) is not current_type
@@ -152,7 +184,7 @@ def run_record(
     None when they differ in a field other than id, name and times, carry an
     error or metadata, or do not fit one record: they then go one ``lv``
     record each. The columns are read by comprehensions, whose slot reads
-    are specialised by the interpreter (see :func:`_uniform`); joining and
+    are specialised by the interpreter (see :func:`_identical`); joining and
     packing them are single C-level steps. ``ends``: their end readings,
     when the caller has them already.
     """

@@ -171,6 +171,23 @@ def test_a_run_with_one_differing_level_goes_as_single_records(case: str, positi
         _same_tree(op.state, merged)
 
 
+def test_equal_fields_in_distinct_objects_still_make_a_run() -> None:
+    """Types built per level, counts beyond the cached small ints: equal, not identical."""
+    worker, hub = ProgressEventStore(), ProgressEventStore()
+    relay, replica = Relay(), Replica(hub)
+    worker.add_callback(relay)
+    with get_progress_context(worker).operation("job") as op:
+        for index in range(5):
+            kind = "".join(["it", "em"])  # a new string object each time
+            with op.level(kind, f"i{index}", "I", int("5000")) as handle:
+                handle.update(current=int("4000"), message="".join(["m", "e"]))
+        records = _ship(relay, replica)
+        assert [weight(r) for r in records if r[0] == "lr"] == [5]
+        merged = hub.get_operation(op.operation_id)
+        assert merged is not None
+        _same_tree(op.state, merged)
+
+
 def test_total_of_another_number_type_splits_nothing_silently() -> None:
     """``2`` and ``2.0`` are equal but arrive as different JSON numbers."""
     worker, hub = ProgressEventStore(), ProgressEventStore()
