@@ -34,19 +34,20 @@ and the message rate of the transport are decoupled. Records are JSON data
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import socket
 import struct
 import threading
 from collections.abc import Callable, Iterator
-from itertools import groupby
+from itertools import islice
 from operator import attrgetter
 from typing import Any
 
 from . import _clock
 from ._changes import ChangeCursor
 from ._json import json_safe
-from .models import ProgressLevel, ProgressState, metadata_of
+from .models import ProgressLevel, ProgressState, ProgressStatus, metadata_of
 from .propagation import mirror_of
 
 __all__ = [
@@ -104,76 +105,91 @@ def level_record(level: ProgressLevel) -> list[Any]:
 RUN_MAX = 500  # levels in one run record: about what one stream entry holds
 _RUN_CHARS = 1 << 16  # characters of ids and names in one run record
 _PARENT = attrgetter("parent_id")
-_b64encode = base64.b64encode
+_b64encode = binascii.b2a_base64  # what base64.b64encode calls, without its frame
 _pack = struct.pack
 
 
-def _identical(levels: list[ProgressLevel]) -> bool:
-    """True when ``levels`` share the first one's field objects, with no error or metadata.
+def _differs(
+    level: ProgressLevel,
+    parent: str | None,
+    status: ProgressStatus | None,
+    level_type: str,
+    message: str | None,
+    current: float,
+    total: float,
+) -> bool:
+    """True when ``level`` cannot share a run with levels of these fields (exact).
 
-    The usual run: a loop passes the same type string to every level, small
-    counts are cached ints, untouched fields the same None. Identity implies
-    equal values of one type, so this proves a run; when it fails (equal
-    values in distinct objects), :func:`_uniform` decides.
-
-    One loop reads several attributes of each level: the interpreter
-    specialises each ``level.field`` read of a slot, so a field costs a few
-    ns here, a fraction of what a ``map(attrgetter(...))`` pass costs per
-    level (its C-level call per level is the expensive part).
+    Equal values of one type (``0`` and ``0.0`` differ: they arrive as
+    different JSON numbers); no error, and error details and metadata empty
+    (sent as None when empty, see ``level_record``). ``status`` None: the
+    run's first level cannot share a run at all (no level's status is None).
     """
+    return (
+        level.status is not status
+        or level.parent_id != parent
+        or level.level_type != level_type
+        or level.message != message
+        or level.error is not None
+        or bool(level.error_details)
+        or bool(level._metadata)  # noqa: SLF001  # what ``metadata_of`` reads
+        or level.current != current
+        or level.total != total
+        or type(level.current) is not type(current)
+        or type(level.total) is not type(total)
+    )
+
+
+def _alone(level: ProgressLevel) -> bool:
+    """True for a level that never travels in a run (an error, details or metadata)."""
+    return level.error is not None or bool(level.error_details) or bool(level._metadata)  # noqa: SLF001
+
+
+def stretches(levels: list[ProgressLevel]) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of the maximal stretches of consecutive ``levels`` that
+    could make one run: one parent, equal in every field a run sends once.
+
+    One loop over the levels reads several attributes of each: the
+    interpreter specialises each ``level.field`` read of a slot, so a field
+    costs a few ns here, a fraction of what one ``map(attrgetter(...))``
+    pass costs per level (its C-level call per level is the expensive
+    part). Fields are compared by identity first, which is the usual case
+    (a loop passes the same type string to every level, small counts are
+    cached ints, untouched fields the same None) and implies equality; an
+    exact comparison (:func:`_differs`) decides only when identity fails.
+    A stretch ends at a level that differs; a level with an error or
+    metadata is a stretch of its own.
+    """
+    start = 0
     first = levels[0]
-    status = first.status
+    parent = first.parent_id
+    status: ProgressStatus | None = None if _alone(first) else first.status
     level_type = first.level_type
     message = first.message
     current = first.current
     total = first.total
-    for level in levels:
+    for level in islice(levels, 1, None):
         if (
             level.status is not status
+            or level.parent_id is not parent
             or level.level_type is not level_type
             or level.message is not message
             or level.error is not None
             or level.error_details
-            or level._metadata  # noqa: SLF001  # what ``metadata_of`` reads
+            or level._metadata  # noqa: SLF001
             or level.current is not current
             or level.total is not total
-        ):
-            return False
-    return True
-
-
-def _uniform(levels: list[ProgressLevel]) -> bool:
-    """True when ``levels`` agree in every field a run sends once, with no error or metadata.
-
-    Exact: equal values of one type (``0`` and ``0.0`` differ, since they
-    arrive as different JSON numbers), error details and metadata empty
-    (sent as None when empty, see ``level_record``).
-    """
-    if _identical(levels):
-        return True
-    first = levels[0]
-    status = first.status
-    level_type = first.level_type
-    message = first.message
-    current = first.current
-    total = first.total
-    current_type = type(current)
-    total_type = type(total)
-    for level in levels:
-        if (
-            level.status is not status
-            or level.level_type != level_type
-            or level.message != message
-            or level.error is not None
-            or level.error_details
-            or level._metadata  # noqa: SLF001
-            or level.current != current
-            or level.total != total
-            or type(level.current) is not current_type
-            or type(level.total) is not total_type
-        ):
-            return False
-    return True
+        ) and _differs(level, parent, status, level_type, message, current, total):
+            end = levels.index(level, start)  # a C-level scan for the object
+            yield start, end
+            start = end
+            parent = level.parent_id
+            status = None if _alone(level) else level.status
+            level_type = level.level_type
+            message = level.message
+            current = level.current
+            total = level.total
+    yield start, len(levels)
 
 
 def run_record(
@@ -183,16 +199,27 @@ def run_record(
 
     None when they differ in a field other than id, name and times, carry an
     error or metadata, or do not fit one record: they then go one ``lv``
-    record each. The columns are read by comprehensions, whose slot reads
-    are specialised by the interpreter (see :func:`_identical`); joining and
-    packing them are single C-level steps. ``ends``: their end readings,
-    when the caller has them already.
+    record each. ``ends``: their end readings, when the caller has them.
+    """
+    if levels[0].status._value_ not in _TERMINAL:
+        return None  # an ended level not yet marked goes alone
+    if [*stretches(levels)] != [(0, len(levels))]:
+        return None
+    return _columns(op_id, instance, levels, ends)
+
+
+def _columns(
+    op_id: str, instance: int, levels: list[ProgressLevel], ends: list[float | None] | None = None
+) -> Entry | None:
+    """The ``lr`` record of a stretch of finished levels (see :func:`stretches`), or None.
+
+    None when the ids and names do not fit one record or hold a newline, or
+    a level has no start reading. The columns are read by comprehensions
+    (specialised slot reads, see :func:`stretches`); joining and packing
+    them are single C-level steps.
     """
     count = len(levels)
     first = levels[0]
-    status = first.status
-    if status._value_ not in _TERMINAL or not _uniform(levels):
-        return None  # an ended level not yet marked goes alone; so do differing ones
     ids = "\n".join([level.level_id for level in levels])
     names = "\n".join([level.name for level in levels])
     if (
@@ -216,15 +243,15 @@ def run_record(
         instance,
         first.parent_id,
         first.level_type,
-        status._value_,
+        first.status._value_,
         first.current,
         first.total,
         first.message,
         _OFFSET,
         ids,
         names,
-        _b64encode(starts).decode("ascii"),
-        _b64encode(finished).decode("ascii"),
+        _b64encode(starts, newline=False).decode("ascii"),
+        _b64encode(finished, newline=False).decode("ascii"),
     ]
 
 
@@ -412,48 +439,22 @@ class Relay:
     ) -> None:
         """Records of the levels new since the last look, in their order.
 
-        Runs of levels under one parent: finished ones go as one ``lr``
-        record per run (the usual case for a job of many small levels).
+        Stretches of finished levels that agree (see :func:`stretches`) go
+        as ``lr`` records of at most ``RUN_MAX`` levels each: the usual case
+        for a job of many small levels. Open and lone levels go as ``lv``.
         """
-        parent = new[0].parent_id
-        if new[-1].parent_id == parent and [level.parent_id for level in new].count(parent) == len(
-            new
-        ):
-            groups: Iterator[list[ProgressLevel]] = iter((new,))  # one parent: no grouping
-        else:
-            groups = (list(group) for _, group in groupby(new, _PARENT))
         each = self._each
-        for levels in groups:
-            if len(levels) == 1:
-                each(op_id, instance, cursor, levels, out)
+        for start, end in stretches(new):
+            if end - start == 1 or new[start].status._value_ not in _TERMINAL:
+                each(op_id, instance, cursor, new[start:end], out)
                 continue
-            ends = [level._completed for level in levels]  # noqa: SLF001
-            start = 0
-            size = len(levels)
-            some_open = None in ends  # one C-level scan; ``index`` would raise per run
-            while start < size:  # stretches of finished levels, split at open ones
-                stop = size
-                if some_open:
-                    try:
-                        stop = ends.index(None, start)  # the next open level
-                    except ValueError:
-                        some_open = False
-                for cut in range(start, stop, RUN_MAX):
-                    end = min(cut + RUN_MAX, stop)
-                    if end - cut == 1:
-                        each(op_id, instance, cursor, levels[cut:end], out)
-                        continue
-                    if cut == 0 and end == size:
-                        run = run_record(op_id, instance, levels, ends)
-                    else:
-                        run = run_record(op_id, instance, levels[cut:end], ends[cut:end])
-                    if run is not None:
-                        out.append(run)
-                    else:
-                        each(op_id, instance, cursor, levels[cut:end], out)
-                if stop < size:
-                    each(op_id, instance, cursor, levels[stop : stop + 1], out)
-                start = stop + 1
+            for cut in range(start, end, RUN_MAX):
+                part = new[cut : min(cut + RUN_MAX, end)]
+                run = _columns(op_id, instance, part) if len(part) > 1 else None
+                if run is not None:
+                    out.append(run)
+                else:
+                    each(op_id, instance, cursor, part, out)
 
     @staticmethod
     def _each(

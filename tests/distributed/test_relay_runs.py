@@ -145,7 +145,7 @@ ODD_LEVELS: dict[str, tuple[Any, Any]] = {
 
 @pytest.mark.parametrize("position", [0, 2, 4])
 @pytest.mark.parametrize("case", sorted(ODD_LEVELS))
-def test_a_run_with_one_differing_level_goes_as_single_records(case: str, position: int) -> None:
+def test_a_differing_level_goes_alone_and_its_neighbours_in_runs(case: str, position: int) -> None:
     during, after = ODD_LEVELS[case]
     worker, hub = ProgressEventStore(), ProgressEventStore()
     relay, replica = Relay(), Replica(hub)
@@ -158,8 +158,12 @@ def test_a_run_with_one_differing_level_goes_as_single_records(case: str, positi
         if after is not None:
             after(op.state, f"i{position}")
         records = _ship(relay, replica)
-        assert not [r for r in records if r[0] == "lr"]
-        assert [r[2][0] for r in records if r[0] == "lv"] == [f"i{i}" for i in range(5)]
+        # The odd level goes alone; the levels before and after it still make runs.
+        kinds = [(r[0], weight(r)) for r in records if r[0] != "op"]
+        before = [("lr", position)] if position else []
+        after_it = [("lr", 4 - position)] if position < 4 else []
+        assert kinds == [*before, ("lv", 1), *after_it]
+        assert [r[2][0] for r in records if r[0] == "lv"] == [f"i{position}"]
         merged = hub.get_operation(op.operation_id)
         assert merged is not None
         _same_tree(op.state, merged)
@@ -188,7 +192,7 @@ def test_equal_fields_in_distinct_objects_still_make_a_run() -> None:
         _same_tree(op.state, merged)
 
 
-def test_total_of_another_number_type_splits_nothing_silently() -> None:
+def test_a_total_of_another_number_type_ends_a_run() -> None:
     """``2`` and ``2.0`` are equal but arrive as different JSON numbers."""
     worker, hub = ProgressEventStore(), ProgressEventStore()
     relay, replica = Relay(), Replica(hub)
@@ -198,7 +202,7 @@ def test_total_of_another_number_type_splits_nothing_silently() -> None:
             with op.level("item", f"i{index}", "I", 2.0 if index == 3 else 2):
                 pass
         records = _ship(relay, replica)
-        assert not [r for r in records if r[0] == "lr"]
+        assert [(r[0], weight(r)) for r in records if r[0] != "op"] == [("lr", 3), ("lv", 1)]
         merged = hub.get_operation(op.operation_id)
         assert merged is not None
         _same_tree(op.state, merged)
@@ -269,13 +273,8 @@ def test_interleaved_parents_keep_their_order() -> None:
                 pass
         records = _ship(relay, replica)
         kinds = [(r[0], r[3] if r[0] == "lr" else r[2][0]) for r in records if r[0] != "op"]
-        # The song and the first root leaves differ in type: single records.
-        assert kinds == [
-            ("lv", "s"),
-            *[("lv", f"r{i}") for i in range(3)],
-            ("lr", "s"),
-            ("lr", None),
-        ]
+        # The song differs from the root leaves after it in type: it goes alone.
+        assert kinds == [("lv", "s"), ("lr", None), ("lr", "s"), ("lr", None)]
         merged = hub.get_operation(op.operation_id)
         assert merged is not None
         _same_tree(op.state, merged)
