@@ -14,14 +14,15 @@ before and returns the records that changed:
   per task), so that equal level ids of two instances stay two levels.
 * ``["lr", operation_id, instance, parent_id, type, status, current, total,
   message, offset, ids, names, starts, ends]`` - a run of levels that ended
-  under one parent before anyone saw them open, equal in every field but
-  id, name and times (see :func:`run_record`): what a job of many small
-  levels mostly produces. The columns are single strings, so that encoding
-  and decoding cost per level is a few C-level steps, not one JSON list per
-  level: ``ids`` and ``names`` joined by newlines, ``starts`` and ``ends``
-  the raw monotonic readings packed as little-endian doubles in base64;
-  ``offset`` turns them into epoch seconds (``reading + offset``). The
-  receiver expands a run into ``lv`` records (``_records.check_batch``).
+  under one parent before anyone saw them open, equal in every field but id,
+  name and times (see :func:`run_record`; a tick finds them in one scan,
+  :func:`stretches`): what a job of many small levels mostly produces. The
+  columns are single strings, so that encoding and decoding cost per level
+  is a few C-level steps, not one JSON list per level: ``ids`` and ``names``
+  joined by newlines, ``starts`` and ``ends`` the raw monotonic readings
+  packed as little-endian doubles in base64; ``offset`` turns them into
+  epoch seconds (``reading + offset``). The receiver expands a run into
+  ``lv`` records (``_records.check_batch``).
 
 A change cursor per operation (``_changes.py``) finds the levels that are
 new or still open, so a tick costs O(open levels + new levels), never
@@ -41,7 +42,6 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 from itertools import islice
-from operator import attrgetter
 from typing import Any
 
 from . import _clock
@@ -59,6 +59,7 @@ __all__ = [
     "new_source_id",
     "op_record",
     "run_record",
+    "stretches",
     "weight",
 ]
 
@@ -104,7 +105,6 @@ def level_record(level: ProgressLevel) -> list[Any]:
 
 RUN_MAX = 500  # levels in one run record: about what one stream entry holds
 _RUN_CHARS = 1 << 16  # characters of ids and names in one run record
-_PARENT = attrgetter("parent_id")
 _b64encode = binascii.b2a_base64  # what base64.b64encode calls, without its frame
 _pack = struct.pack
 
