@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import gc
+import itertools
 import json
 import struct
 from collections.abc import Iterator
@@ -21,9 +22,9 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from pt_dist_redis import RedisServer
 
-from progresstree import ProgressEventStore, ProgressState, get_progress_context
+from progresstree import ProgressEventStore, ProgressLevel, ProgressState, get_progress_context
 from progresstree._records import MAX_ID, MAX_LEVELS, MAX_RUN, MAX_TEXT, loads
-from progresstree._relay import Relay, chunks, weight
+from progresstree._relay import Relay, chunks, stretches, weight
 from progresstree._replica import Replica
 from progresstree._tally import levels_after
 from progresstree.remote import RedisAggregator, RedisPublisher
@@ -612,3 +613,96 @@ def test_an_event_after_the_end_was_sent_resends_nothing() -> None:
     assert _ship(relay, replica)[-1][4] == "completed"
     relay("updated", op.state)  # what a late delivery of the last event does
     assert relay.collect() == []
+
+
+# -- the scan that finds runs ----------------------------------------------------------------------
+
+SCANNED = st.fixed_dictionaries(
+    {
+        "parent": st.sampled_from([None, "p"]),
+        "type": st.sampled_from(["item", "action"]),
+        "status": st.sampled_from(["completed", "completed", "running"]),
+        "current": st.sampled_from([0, 0, 0.0, 1000]),
+        "total": st.sampled_from([2, 2, 2.0, 3]),
+        "message": st.sampled_from([None, None, "mm"]),
+        "error": st.sampled_from([None, None, None, None, "", "e"]),
+        "metadata": st.sampled_from([None, None, None, {"k": 1}]),
+        "details": st.sampled_from([None, None, None, {}, {"d": 1}]),
+        "fresh": st.booleans(),
+    }
+)
+
+
+SCANNED_FIELDS = [
+    *("parent", "type", "status", "current", "total", "message", "error", "metadata", "details")
+]
+
+
+def _scanned(spec: dict[str, Any]) -> ProgressLevel:
+    """A level as ``spec`` says; ``fresh``: its texts and counts equal, not identical objects."""
+
+    def fresh(value: Any) -> Any:
+        if not spec["fresh"] or value is None:
+            return value
+        if isinstance(value, str):
+            return "".join(list(value))  # a new string object
+        return type(value)(str(value))  # a new int (beyond the cached small ones) or float
+
+    return ProgressLevel(
+        "x",
+        fresh(spec["type"]),
+        status=spec["status"],
+        current=fresh(spec["current"]),
+        total=fresh(spec["total"]),
+        message=fresh(spec["message"]),
+        error=spec["error"],
+        error_details=spec["details"],
+        parent_id=fresh(spec["parent"]),
+        metadata=spec["metadata"],
+    )
+
+
+def _fields(level: ProgressLevel) -> tuple[Any, ...]:
+    return (
+        level.parent_id,
+        level.level_type,
+        level.status,
+        level.message,
+        level.current,
+        type(level.current),
+        level.total,
+        type(level.total),
+    )
+
+
+def _alone(level: ProgressLevel) -> bool:
+    return level.error is not None or bool(level.error_details) or bool(level.metadata)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    base=SCANNED,
+    changes=st.lists(
+        st.tuples(st.sampled_from([None, "fresh", *SCANNED_FIELDS]), SCANNED),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_stretches_are_the_maximal_runs_of_equal_levels(
+    base: dict[str, Any], changes: list[tuple[str | None, dict[str, Any]]]
+) -> None:
+    # Most levels equal the base, or differ from it in one field: near neighbours.
+    specs = [base if field is None else {**base, field: other[field]} for field, other in changes]
+    levels = [_scanned(spec) for spec in specs]
+    found = list(stretches(levels))
+    assert found[0][0] == 0 and found[-1][1] == len(levels)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(found))
+    for start, end in found:
+        assert start < end
+        part = levels[start:end]
+        if len(part) > 1:  # a run: equal fields of one type, nothing that must go alone
+            assert len({_fields(level) for level in part}) == 1
+            assert not any(map(_alone, part))
+    for (_, end), _next in itertools.pairwise(found):  # maximal: the neighbours differ
+        left, right = levels[end - 1], levels[end]
+        assert _fields(left) != _fields(right) or _alone(left) or _alone(right)
