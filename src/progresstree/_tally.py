@@ -31,6 +31,7 @@ __all__ = ["ChildView", "Tally", "levels_after"]
 
 _RECENT = 16  # finished levels remembered per parent (for the bounded tree)
 _OPEN = frozenset({"running", "pending"})
+_COMPLETED: Any = "completed"  # equal to ProgressStatus.COMPLETED, a str enum
 
 
 def levels_after(children: Mapping[str, ProgressLevel], seen: int) -> tuple[int, list[Any]]:
@@ -113,8 +114,7 @@ class Tally:
         still: list[ProgressLevel] = []
         done: list[ProgressLevel] = []
         failed: list[ProgressLevel] = []
-        statuses: list[Any] = [kid.status for kid in new]  # cheaper than map(attrgetter)
-        if not node.open and statuses.count("completed") == len(new):
+        if not node.open and [kid.status for kid in new].count(_COMPLETED) == len(new):
             done = list(new)  # the common case, counted without a loop body
         else:
             for group in (node.open, new):

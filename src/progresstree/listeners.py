@@ -71,7 +71,7 @@ class Subscription:
         _LIVE.add(self)
 
     def after_fork(self) -> None:
-        """In a forked child: locks another thread of the parent held stay held."""
+        """In a forked child: a lock another thread held at the fork would stay held."""
         self._lock = threading.RLock()
 
     def __call__(self, event: str, state: ProgressState) -> None:
